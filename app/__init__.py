@@ -1,0 +1,106 @@
+"""The Proxmox VE portal: `create_app` builds the Flask app from small named steps."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config as settings
+from app import proxmox
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal. `config` overrides settings read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=str(settings.INSTANCE_PATH),
+    )
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    """Environment (and .env) first, then overrides; refuse to run in production without SECRET_KEY."""
+    settings.load_dotenv_file()
+    app.config.update(settings.from_environment())
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing):
+            raise RuntimeError(
+                "SECRET_KEY is not set. Set it in the environment or in .env, e.g. "
+                'SECRET_KEY=$(python -c "import secrets; print(secrets.token_hex(32))")'
+            )
+        import secrets
+
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        log.warning("SECRET_KEY is not set: using a random key; sessions end on restart.")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        settings.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    if app.config.get("PROXY_COUNT"):
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind db, migrations, login, CSRF, the rate limiter and the Proxmox client."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    proxmox.init_app(app)
+    from app.auth.session import configure_login_manager
+
+    configure_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per feature."""
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.health import bp as health_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(health_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Error pages for Proxmox failures, service refusals, HTTP errors and the unexpected."""
+    from app.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """`flask init-db` and `flask users ...`."""
+    from app.cli import init_db_command, users_cli
+
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(users_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters that format bytes, percentages and durations in templates."""
+    from app import formatting
+
+    app.jinja_env.filters.update(
+        bytes=formatting.human_bytes,
+        percent=formatting.percent,
+        duration=formatting.duration,
+    )
+    app.jinja_env.globals["app_version"] = app.config["APP_VERSION"]

@@ -1,0 +1,82 @@
+"""User administration views (admins only)."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.admin import bp
+from app.admin.forms import ActiveForm, CreateUserForm, RoleForm
+from app.auth.session import admin_required
+from app.errors import AppServiceError
+from app.services import users
+
+
+def _user_or_404(user_id: int):
+    user = users.get_user(user_id)
+    if user is None:
+        abort(404, description="There is no such user.")
+    return user
+
+
+@bp.route("/users")
+@admin_required
+def user_list():
+    """Every account, with forms to change role and enable or disable it."""
+    return render_template(
+        "admin/users.html",
+        users=users.list_users(),
+        role_form=RoleForm(),
+        active_form=ActiveForm(),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def user_create():
+    """Create an account."""
+    form = CreateUserForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                form.username.data, form.password.data, form.role.data, form.email.data
+            )
+        except AppServiceError as refusal:
+            form.username.errors.append(refusal.message)
+        else:
+            flash(f"User {user.username} created.", "success")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@admin_required
+def user_role(user_id: int):
+    """Make a user an admin or a plain user."""
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose a valid role.", "error")
+    else:
+        try:
+            users.set_role(user, form.role.data, acting=current_user)
+            flash(f"{user.username} is now {form.role.data}.", "success")
+        except AppServiceError as refusal:
+            flash(refusal.message, "error")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def user_active(user_id: int):
+    """Enable or disable a user."""
+    user = _user_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        flash("That request was not valid; nothing changed.", "error")
+    else:
+        active = form.active.data == "1"
+        try:
+            users.set_active(user, active, acting=current_user)
+            flash(f"{user.username} is now {'enabled' if active else 'disabled'}.", "success")
+        except AppServiceError as refusal:
+            flash(refusal.message, "error")
+    return redirect(url_for("admin.user_list"))

@@ -1,0 +1,37 @@
+"""Login and password forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.models import USERNAME_MAX
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=USERNAME_MAX)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    submit = SubmitField("Log in")
+
+
+def new_password_fields():
+    """The new password and its confirmation, shared by the password and user forms."""
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+    )
+    return password, confirm
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+    )
+    password, confirm = new_password_fields()
+    submit = SubmitField("Change password")

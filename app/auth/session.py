@@ -1,0 +1,48 @@
+"""Who is logged in: Flask-Login's user loader, safe redirects, and `admin_required`."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort
+from flask_login import LoginManager, current_user, login_required
+
+from app.extensions import db
+from app.models import User
+
+
+def configure_login_manager(manager: LoginManager) -> None:
+    """Send anonymous users to the login page and load users by id."""
+    manager.login_view = "auth.login"
+    manager.login_message = "Please log in to see this page."
+    manager.login_message_category = "info"
+
+    @manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        # A disabled user's existing session ends at their next request.
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Accept only a local path such as `/nodes/pve1?x=1` as a post-login redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def admin_required(view):
+    """Login redirect for anonymous users, 403 for logged-in non-admins."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403, description="This page is for administrators only.")
+        return view(*args, **kwargs)
+
+    return wrapped

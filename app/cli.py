@@ -1,0 +1,77 @@
+"""Flask commands: `flask --app wsgi init-db` and `flask --app wsgi users ...`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+
+from app.auth.forms import PASSWORD_MIN
+from app.errors import AppServiceError
+from app.models import ROLES
+from app.services import users
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database or bring it to the current schema (runs the migrations)."""
+    upgrade()
+    click.echo("Database is at the current schema.")
+
+
+users_cli = AppGroup("users", help="Create and list portal users.")
+
+
+def _check_password(password: str) -> str:
+    if len(password) < PASSWORD_MIN:
+        raise click.BadParameter(f"must be at least {PASSWORD_MIN} characters.")
+    return password
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option("--email", default=None, help="Optional e-mail address.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    callback=lambda _ctx, _param, value: _check_password(value),
+    help="Prompted for (hidden, twice) when omitted.",
+)
+def create_user_command(username: str, role: str, email: str | None, password: str) -> None:
+    """Create a user called USERNAME."""
+    try:
+        user = users.create_user(username, password, role, email)
+    except AppServiceError as refusal:
+        raise click.ClickException(refusal.message) from None
+    click.echo(f"Created {user.role} {user.username}.")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    callback=lambda _ctx, _param, value: _check_password(value),
+    help="Prompted for (hidden, twice) when omitted.",
+)
+def set_password_command(username: str, password: str) -> None:
+    """Set a new password for USERNAME (e.g. a locked-out admin)."""
+    user = users.find_by_username(username)
+    if user is None:
+        raise click.ClickException(f"There is no user called {username!r}.")
+    users.set_password(user, password)
+    click.echo(f"Password of {user.username} changed.")
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """List users: name, role, enabled or disabled, e-mail."""
+    for user in users.list_users():
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.username}\t{user.role}\t{state}\t{user.email or ''}")

@@ -1,0 +1,94 @@
+"""Settings read from the environment (and a `.env` file, loaded explicitly in `load_dotenv_file`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+
+def load_dotenv_file() -> None:
+    """Load PROJECT_ROOT/.env into os.environ; variables already set win.
+
+    gunicorn does not read `.env`, so the factory calls this itself.
+    """
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a true/false variable; accepts 1/0, true/false, yes/no, on/off."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_verify_ssl(value: str | None) -> bool | str:
+    """PROXMOX_VERIFY_SSL: `true` (default), `false`, or a path to a CA bundle."""
+    if value is None or value.strip().lower() in ("", "1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return value.strip()
+
+
+def split_host_port(host: str, default_port: int) -> tuple[str, int]:
+    """`pve.example.com:8006` -> (`pve.example.com`, 8006); a bare host keeps default_port."""
+    host = host.strip()
+    if host.count(":") == 1:
+        name, _, port = host.partition(":")
+        if not port.isdigit():
+            raise ValueError(f"PROXMOX_HOST has a port that is not a number: {host!r}")
+        return name, int(port)
+    return host, default_port
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (`postgres://`, `postgresql://`)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def from_environment() -> dict:
+    """All settings as a dict for `app.config.update`."""
+    default_db = f"sqlite:///{INSTANCE_PATH / 'portal.sqlite'}"
+    proxmox_host, proxmox_port = split_host_port(
+        os.environ.get("PROXMOX_HOST", ""), _int("PROXMOX_PORT", 8006)
+    )
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "APP_VERSION": os.environ.get("APP_VERSION", "0.1.0"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL") or default_db
+        ),
+        "PROXMOX_HOST": proxmox_host,
+        "PROXMOX_PORT": proxmox_port,
+        "PROXMOX_USER": os.environ.get("PROXMOX_USER", ""),
+        "PROXMOX_TOKEN_NAME": os.environ.get("PROXMOX_TOKEN_NAME") or None,
+        "PROXMOX_TOKEN_VALUE": os.environ.get("PROXMOX_TOKEN_VALUE") or None,
+        "PROXMOX_PASSWORD": os.environ.get("PROXMOX_PASSWORD") or None,
+        "PROXMOX_VERIFY_SSL": parse_verify_ssl(os.environ.get("PROXMOX_VERIFY_SSL")),
+        "PROXMOX_TIMEOUT": _int("PROXMOX_TIMEOUT", 10),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+    }

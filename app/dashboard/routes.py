@@ -1,0 +1,35 @@
+"""Dashboard views: thin wrappers over app.services.cluster."""
+
+from flask import abort, render_template, request
+from flask_login import login_required
+
+from app.dashboard import bp
+from app.services import cluster
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Cluster summary and the guest table, filtered and sorted by query parameters."""
+    resources = cluster.load_resources()
+    query, problems = cluster.parse_query(request.args, [n.name for n in resources.nodes])
+    return render_template(
+        "dashboard/index.html",
+        dashboard=cluster.build_dashboard(resources, query),
+        query=query,
+        problems=problems,
+        statuses=cluster.STATUSES,
+        guest_types=cluster.GUEST_TYPES,
+        sort_keys=cluster.SORT_KEYS,
+    )
+
+
+@bp.route("/nodes/<node>")
+@login_required
+def node(node: str):
+    """One node's status and its guests."""
+    page = cluster.node_page(node)
+    if page is None:
+        abort(404, description=f"There is no node called {node[:64]!r} in this cluster.")
+    node_info, status, guests = page
+    return render_template("dashboard/node.html", node=node_info, status=status, guests=guests)

@@ -1,0 +1,111 @@
+"""Read-only views of the cluster: small typed results built from PVE's answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.proxmox.client import ProxmoxClient
+
+
+@dataclass(frozen=True)
+class Node:
+    """A cluster node as /cluster/resources lists it."""
+
+    name: str
+    status: str
+    cpu: float = 0.0
+    maxcpu: int = 0
+    mem: int = 0
+    maxmem: int = 0
+    uptime: int = 0
+
+    @property
+    def online(self) -> bool:
+        return self.status == "online"
+
+
+@dataclass(frozen=True)
+class Guest:
+    """A QEMU VM or LXC container as /cluster/resources lists it."""
+
+    vmid: int
+    name: str
+    type: str  # qemu | lxc
+    node: str
+    status: str
+    cpu: float = 0.0
+    maxcpu: int = 0
+    mem: int = 0
+    maxmem: int = 0
+    uptime: int = 0
+    tags: tuple[str, ...] = ()
+    template: bool = False
+    lock: str | None = None
+
+
+@dataclass
+class ClusterResources:
+    """Nodes and guests from a single GET /cluster/resources."""
+
+    nodes: list[Node] = field(default_factory=list)
+    guests: list[Guest] = field(default_factory=list)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    """PVE separates tags with `;` (sometimes `,` or spaces)."""
+    if not value:
+        return ()
+    return tuple(t for t in str(value).replace(",", ";").replace(" ", ";").split(";") if t)
+
+
+def _node(item: dict) -> Node:
+    return Node(
+        name=item["node"],
+        status=item.get("status", "unknown"),
+        cpu=float(item.get("cpu") or 0),
+        maxcpu=int(item.get("maxcpu") or 0),
+        mem=int(item.get("mem") or 0),
+        maxmem=int(item.get("maxmem") or 0),
+        uptime=int(item.get("uptime") or 0),
+    )
+
+
+def _guest(item: dict) -> Guest:
+    return Guest(
+        vmid=int(item["vmid"]),
+        name=item.get("name") or f"{item['type']}-{item['vmid']}",
+        type=item["type"],
+        node=item["node"],
+        status=item.get("status", "unknown"),
+        cpu=float(item.get("cpu") or 0),
+        maxcpu=int(item.get("maxcpu") or 0),
+        mem=int(item.get("mem") or 0),
+        maxmem=int(item.get("maxmem") or 0),
+        uptime=int(item.get("uptime") or 0),
+        tags=_tags(item.get("tags")),
+        template=bool(item.get("template")),
+        lock=item.get("lock"),
+    )
+
+
+def cluster_resources(client: ProxmoxClient) -> ClusterResources:
+    """Every node and guest, from exactly one API call whatever the cluster's size."""
+    result = ClusterResources()
+    for item in client.get("cluster/resources") or []:
+        if item.get("type") == "node":
+            result.nodes.append(_node(item))
+        elif item.get("type") in ("qemu", "lxc"):
+            result.guests.append(_guest(item))
+    result.nodes.sort(key=lambda n: n.name)
+    return result
+
+
+def node_status(client: ProxmoxClient, node: str) -> dict:
+    """GET /nodes/{node}/status: CPU, memory, load, uptime and versions of one node."""
+    return client.get(f"nodes/{node}/status") or {}
+
+
+def version(client: ProxmoxClient) -> dict:
+    """GET /version: a cheap call that proves Proxmox answers and accepts our credentials."""
+    return client.get("version") or {}

@@ -1,0 +1,1 @@
+"""What the portal does. Views call services; services call app/proxmox and the database."""

@@ -1,0 +1,125 @@
+"""The dashboard: a cluster summary and a filtered, sorted guest table from one API call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from app.proxmox import get_client
+from app.proxmox.cluster import ClusterResources, Guest, Node, cluster_resources, node_status
+
+GUEST_TYPES = ("qemu", "lxc")
+STATUSES = ("running", "stopped", "paused", "unknown")
+SORT_KEYS = {
+    "vmid": lambda g: g.vmid,
+    "name": lambda g: g.name.lower(),
+    "type": lambda g: g.type,
+    "node": lambda g: g.node,
+    "status": lambda g: g.status,
+    "cpu": lambda g: g.cpu,
+    "mem": lambda g: g.mem,
+    "uptime": lambda g: g.uptime,
+}
+SEARCH_MAX = 100
+
+
+@dataclass
+class GuestQuery:
+    """Filters and sort order for the guest table, as they appear in the URL."""
+
+    node: str = ""
+    status: str = ""
+    type: str = ""
+    q: str = ""
+    sort: str = "vmid"
+    order: str = "asc"
+
+    def args(self, **changes: str) -> dict:
+        """Query parameters for a link that keeps these filters, with `changes` applied."""
+        values = {**asdict(self), **changes}
+        return {k: v for k, v in values.items() if v and GuestQuery.__dataclass_fields__[k].default != v}
+
+    def matches(self, guest: Guest) -> bool:
+        return (
+            (not self.node or guest.node == self.node)
+            and (not self.status or guest.status == self.status)
+            and (not self.type or guest.type == self.type)
+            and (not self.q or self.q.lower() in guest.name.lower() or self.q == str(guest.vmid))
+        )
+
+
+def parse_query(args, node_names: list[str]) -> tuple[GuestQuery, list[str]]:
+    """Read filters from request args; unknown values are dropped with a message saying so."""
+    query, problems = GuestQuery(), []
+    allowed = {
+        "node": node_names,
+        "status": STATUSES,
+        "type": GUEST_TYPES,
+        "sort": tuple(SORT_KEYS),
+        "order": ("asc", "desc"),
+    }
+    for name, choices in allowed.items():
+        value = args.get(name, "").strip()
+        if not value:
+            continue
+        if value in choices:
+            setattr(query, name, value)
+        else:
+            problems.append(f"Ignored unknown {name} {value[:40]!r}: choose one of {', '.join(choices)}.")
+    q = args.get("q", "").strip()
+    if len(q) > SEARCH_MAX:
+        problems.append(f"The search was cut to its first {SEARCH_MAX} characters.")
+    query.q = q[:SEARCH_MAX]
+    return query, problems
+
+
+@dataclass
+class Dashboard:
+    """Everything the dashboard page shows."""
+
+    nodes: list[Node]
+    guests: list[Guest]
+    templates: list[Guest]
+    counts: dict[str, Counter] = field(default_factory=dict)
+    total_guests: int = 0
+
+
+def _counts(guests: list[Guest]) -> dict[str, Counter]:
+    """Guest counts by type and status, templates excluded."""
+    counts: dict[str, Counter] = {t: Counter() for t in GUEST_TYPES}
+    for guest in guests:
+        counts.setdefault(guest.type, Counter())[guest.status] += 1
+    return counts
+
+
+def load_resources() -> ClusterResources:
+    """The cluster's nodes and guests (one Proxmox call)."""
+    return cluster_resources(get_client())
+
+
+def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard:
+    """Summarise the whole cluster and list the guests the query selects."""
+    real = [g for g in resources.guests if not g.template]
+    selected = sorted(
+        (g for g in resources.guests if query.matches(g)),
+        key=SORT_KEYS[query.sort],
+        reverse=query.order == "desc",
+    )
+    return Dashboard(
+        nodes=resources.nodes,
+        guests=[g for g in selected if not g.template],
+        templates=[g for g in selected if g.template],
+        counts=_counts(real),
+        total_guests=len(real),
+    )
+
+
+def node_page(name: str) -> tuple[Node, dict, list[Guest]] | None:
+    """One node, its live status (when online) and its guests; None for an unknown node."""
+    resources = load_resources()
+    node = next((n for n in resources.nodes if n.name == name), None)
+    if node is None:
+        return None
+    status = node_status(get_client(), name) if node.online else {}
+    guests = sorted((g for g in resources.guests if g.node == name), key=lambda g: g.vmid)
+    return node, status, guests

@@ -1,0 +1,111 @@
+"""Accounts: logging in, creating users, roles, enabling and disabling, passwords."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.errors import AppServiceError
+from app.extensions import db
+from app.models import ROLES, User, utcnow
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check against when the user is unknown, so both failures take the same time."""
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+def find_by_username(username: str) -> User | None:
+    """The user with this name (case-insensitive), or None."""
+    return db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def authenticate(username: str, password: str) -> User:
+    """The user for these credentials; AppServiceError otherwise.
+
+    Unknown user and wrong password get the same message, so names cannot be probed.
+    """
+    user = find_by_username(username.strip())
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        raise AppServiceError("Invalid username or password.", http_status=401)
+    if not user.check_password(password):
+        raise AppServiceError("Invalid username or password.", http_status=401)
+    if not user.active:
+        raise AppServiceError(
+            "This account is disabled. Ask an administrator to enable it.", http_status=403
+        )
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def list_users() -> list[User]:
+    """All users, by name."""
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def create_user(username: str, password: str, role: str = "user", email: str | None = None) -> User:
+    """Add a user; refuses a taken name or an unknown role."""
+    username = username.strip()
+    if role not in ROLES:
+        raise AppServiceError(f"Role must be one of: {', '.join(ROLES)}.")
+    if not username:
+        raise AppServiceError("A username is required.")
+    if find_by_username(username) is not None:
+        raise AppServiceError(f"The username {username!r} is already taken.", http_status=409)
+    user = User(username=username, email=(email or "").strip() or None, role=role, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def get_user(user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return db.session.get(User, user_id)
+
+
+def _active_admins() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    )
+
+
+def set_role(user: User, role: str, acting: User) -> None:
+    """Change a user's role; the last active admin cannot stop being one."""
+    if role not in ROLES:
+        raise AppServiceError(f"Role must be one of: {', '.join(ROLES)}.")
+    if user.role == "admin" and role != "admin" and user.active and _active_admins() <= 1:
+        raise AppServiceError("The portal needs at least one active admin.", http_status=409)
+    if user.id == acting.id and role != "admin":
+        raise AppServiceError("You cannot remove your own admin role.", http_status=409)
+    user.role = role
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, acting: User) -> None:
+    """Enable or disable a user; nobody disables themselves or the last active admin."""
+    if not active:
+        if user.id == acting.id:
+            raise AppServiceError("You cannot disable your own account.", http_status=409)
+        if user.role == "admin" and user.active and _active_admins() <= 1:
+            raise AppServiceError("The portal needs at least one active admin.", http_status=409)
+    user.active = active
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one."""
+    if not user.check_password(current):
+        raise AppServiceError("Your current password is not correct.")
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a new password without asking for the old one (CLI, admins)."""
+    user.set_password(new)
+    db.session.commit()

@@ -1,13 +1,13 @@
 """Forms for managing users."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.forms import new_password_fields
 from app.models import EMAIL_MAX, ROLES, USERNAME_MAX
 
-ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
 class CreateUserForm(FlaskForm):

@@ -20,7 +20,14 @@ def new_password_fields():
     """The new password and its confirmation, shared by the password and user forms."""
     password = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+        validators=[
+            DataRequired(),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=f"Use at least {PASSWORD_MIN} characters (at most {PASSWORD_MAX}).",
+            ),
+        ],
     )
     confirm = PasswordField(
         "Repeat new password",

@@ -1,0 +1,20 @@
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Binds to loopback by default: put a reverse proxy (nginx, Caddy) in front and set
+PROXY_COUNT=1 so the portal sees the client's address.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# A Proxmox call may take PROXMOX_TIMEOUT seconds; leave room above it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 10
+# The app is built once in the master; the Proxmox client connects lazily in each worker.
+preload_app = True
+accesslog = "-"
+errorlog = "-"
+# Several portals (the demo, end-to-end tests) may run side by side; the default
+# control socket path (~/.gunicorn/gunicorn.ctl) would be shared between them.
+control_socket_disable = True

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make demo`: fakepve with the demo cluster, SQLite and gunicorn, all on loopback.
+# Ctrl-C stops both servers. Running it again reuses the database and resets the admin password.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${VENV:-.venv}/bin"
+DEMO_DIR="$PWD/instance/demo"
+mkdir -p "$DEMO_DIR"
+
+new_secret() { "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+[ -s "$DEMO_DIR/secret_key" ] || new_secret > "$DEMO_DIR/secret_key"
+
+FAKEPVE_ADDRESS="${FAKEPVE_HOST:-127.0.0.2}"
+FAKEPVE_PORT="${FAKEPVE_PORT:-8006}"
+ADMIN_PASSWORD="${DEMO_ADMIN_PASSWORD:-demo-admin-pw}"
+
+# The demo's own settings win over anything in .env (python-dotenv does not override).
+export SECRET_KEY="$(cat "$DEMO_DIR/secret_key")"
+export DATABASE_URL="sqlite:///$DEMO_DIR/portal.sqlite"
+export PROXMOX_HOST="$FAKEPVE_ADDRESS:$FAKEPVE_PORT"
+export PROXMOX_USER="root@pam" PROXMOX_TOKEN_NAME="portal"
+export PROXMOX_TOKEN_VALUE="$(new_secret)" PROXMOX_PASSWORD=""
+export PROXMOX_VERIFY_SSL="$DEMO_DIR/fakepve.crt"
+export FAKEPVE_TOKEN_VALUE="$PROXMOX_TOKEN_VALUE" FAKEPVE_ROOT_PASSWORD="$(new_secret)"
+export PORT="${PORT:-5000}"
+
+"$BIN/python" scripts/fakepve_demo.py demo/cluster.json --host "$FAKEPVE_ADDRESS" \
+    --port "$FAKEPVE_PORT" --time-scale 0.2 --pki-dir "$DEMO_DIR" &
+FAKEPVE_PID=$!
+trap 'kill "$FAKEPVE_PID" 2>/dev/null || true; wait "$FAKEPVE_PID" 2>/dev/null || true' EXIT
+
+"$BIN/python" scripts/wait_for_port.py "$FAKEPVE_ADDRESS" "$FAKEPVE_PORT" 30
+
+"$BIN/flask" --app wsgi init-db
+if "$BIN/flask" --app wsgi users list | cut -f1 | grep -qx admin; then
+    "$BIN/flask" --app wsgi users set-password admin --password "$ADMIN_PASSWORD"
+else
+    "$BIN/flask" --app wsgi users create admin --role admin --password "$ADMIN_PASSWORD"
+fi
+
+cat <<BANNER
+
+  Proxmox portal demo: http://127.0.0.1:$PORT
+  Log in as: admin / $ADMIN_PASSWORD
+  Fake Proxmox VE (fakepve): https://$FAKEPVE_ADDRESS:$FAKEPVE_PORT
+  Ctrl-C stops both.
+
+BANNER
+"$BIN/gunicorn" -c gunicorn.conf.py wsgi:app

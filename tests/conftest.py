@@ -1,0 +1,111 @@
+"""Fixtures: a real fakepve over HTTPS, the app on a fresh SQLite database, clients and users."""
+
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from app.services import users as user_service
+
+TOKEN_USER = "root@pam"
+TOKEN_NAME = "portal"
+TOKEN_VALUE = "tok-3f9c1d7e-test-secret"
+ADMIN_PASSWORD = "admin-password-1"
+USER_PASSWORD = "user-password-1"
+
+
+@pytest.fixture
+def pve(fakepve):
+    """fakepve (its pytest plugin: 127.0.0.1, a free port, TLS) with an API token for the portal."""
+    fakepve.apitokens[f"{TOKEN_USER}!{TOKEN_NAME}"] = TOKEN_VALUE
+    return fakepve
+
+
+def proxmox_settings(pve, cafile, **changes) -> dict:
+    """PROXMOX_* settings that reach `pve` with the token, verifying TLS against its CA."""
+    settings = {
+        "PROXMOX_HOST": pve.host,
+        "PROXMOX_PORT": pve.port,
+        "PROXMOX_USER": TOKEN_USER,
+        "PROXMOX_TOKEN_NAME": TOKEN_NAME,
+        "PROXMOX_TOKEN_VALUE": TOKEN_VALUE,
+        "PROXMOX_PASSWORD": None,
+        "PROXMOX_VERIFY_SSL": cafile,
+        "PROXMOX_TIMEOUT": 5,
+    }
+    settings.update(changes)
+    return settings
+
+
+@pytest.fixture
+def make_app(tmp_path, pve, fakepve_cafile):
+    """Build a test app; keyword arguments override its config."""
+
+    def build(**overrides):
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'portal.sqlite'}",
+            "WTF_CSRF_ENABLED": False,
+            **proxmox_settings(pve, fakepve_cafile),
+        }
+        config.update(overrides)
+        app = create_app(config)
+        with app.app_context():
+            upgrade()
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def accounts(app):
+    """An admin `alice` and a user `bob`."""
+    with app.app_context():
+        user_service.create_user("alice", ADMIN_PASSWORD, "admin", "alice@example.test")
+        user_service.create_user("bob", USER_PASSWORD, "user", "bob@example.test")
+        db.session.remove()
+    return {"alice": ADMIN_PASSWORD, "bob": USER_PASSWORD}
+
+
+@pytest.fixture
+def login(client, accounts):
+    """login(name) logs the test client in as one of `accounts`."""
+
+    def do_login(username: str):
+        response = client.post(
+            "/login", data={"username": username, "password": accounts[username]}
+        )
+        assert response.status_code == 302, response.data
+        return response
+
+    return do_login
+
+
+@pytest.fixture
+def admin_client(client, login):
+    login("alice")
+    return client
+
+
+@pytest.fixture
+def user_client(client, login):
+    login("bob")
+    return client

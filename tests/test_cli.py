@@ -1,0 +1,71 @@
+"""flask init-db and flask users ..."""
+
+from sqlalchemy import inspect
+
+from app.extensions import db
+from app.models import User
+
+
+def test_init_db_creates_and_then_keeps_the_schema(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    runner = app.test_cli_runner()
+    for _ in range(2):  # a second run on a current database changes nothing
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "current schema" in result.output
+    with app.app_context():
+        assert "users" in inspect(db.engine).get_table_names()
+
+
+def test_users_create_with_password(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "dora", "--role", "admin", "--email", "d@example.test",
+              "--password", "dora-pass-1"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        dora = db.session.scalar(db.select(User).filter_by(username="dora"))
+        assert (dora.role, dora.email) == ("admin", "d@example.test")
+        assert dora.check_password("dora-pass-1")
+
+
+def test_users_create_prompts_for_a_hidden_confirmed_password(app, runner):
+    result = runner.invoke(args=["users", "create", "eve"], input="eve-pass-12\neve-pass-12\n")
+    assert result.exit_code == 0, result.output
+    assert "eve-pass-12" not in result.output  # hidden
+    assert "Repeat for confirmation" in result.output
+    with app.app_context():
+        eve = db.session.scalar(db.select(User).filter_by(username="eve"))
+        assert eve.role == "user" and eve.check_password("eve-pass-12")
+
+
+def test_users_create_refuses_mismatch_duplicate_short_and_bad_role(runner, accounts):
+    mismatch = runner.invoke(args=["users", "create", "fay"], input="fay-pass-12\nother-pass\n")
+    assert mismatch.exit_code != 0
+    duplicate = runner.invoke(args=["users", "create", "alice", "--password", "alice-pass-9"])
+    assert duplicate.exit_code == 1 and "already taken" in duplicate.output
+    short = runner.invoke(args=["users", "create", "gil", "--password", "short"])
+    assert short.exit_code == 2 and "at least 8 characters" in short.output
+    bad_role = runner.invoke(args=["users", "create", "hal", "--role", "root", "--password", "hal-pass-99"])
+    assert bad_role.exit_code == 2
+
+
+def test_users_list(runner, accounts):
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 0
+    lines = [line.split("\t") for line in result.output.splitlines()]
+    assert lines == [
+        ["alice", "admin", "active", "alice@example.test"],
+        ["bob", "user", "active", "bob@example.test"],
+    ]
+
+
+def test_users_set_password(app, runner, accounts):
+    result = runner.invoke(args=["users", "set-password", "bob", "--password", "new-bob-pass"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="bob")).check_password(
+            "new-bob-pass"
+        )
+    missing = runner.invoke(args=["users", "set-password", "zed", "--password", "new-zed-pass"])
+    assert missing.exit_code == 1 and "no user called" in missing.output

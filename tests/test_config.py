@@ -1,0 +1,75 @@
+"""The factory and configuration."""
+
+import pytest
+
+from app import config, create_app
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app({"SECRET_KEY": None})
+
+
+def test_testing_app_gets_a_random_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"SECRET_KEY": None, "TESTING": True})
+    assert len(app.config["SECRET_KEY"]) == 64
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PROXMOX_HOST", "pve.example.test:8443")
+    monkeypatch.setenv("PROXMOX_TIMEOUT", "3")
+    monkeypatch.setenv("PROXMOX_VERIFY_SSL", "false")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example.test/portal")
+    monkeypatch.setenv("APP_VERSION", "9.9.9")
+    settings = config.from_environment()
+    assert (settings["PROXMOX_HOST"], settings["PROXMOX_PORT"]) == ("pve.example.test", 8443)
+    assert settings["PROXMOX_TIMEOUT"] == 3
+    assert settings["PROXMOX_VERIFY_SSL"] is False
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example.test/portal"
+    assert settings["APP_VERSION"] == "9.9.9"
+
+
+def test_defaults(monkeypatch):
+    for name in ("PROXMOX_PORT", "PROXMOX_TIMEOUT", "PROXMOX_VERIFY_SSL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PROXMOX_HOST", "pve.example.test")
+    settings = config.from_environment()
+    assert settings["PROXMOX_PORT"] == 8006
+    assert settings["PROXMOX_TIMEOUT"] == 10
+    assert settings["PROXMOX_VERIFY_SSL"] is True
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert settings["SQLALCHEMY_DATABASE_URI"].endswith("instance/portal.sqlite")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("", True), ("FALSE", False), ("0", False), ("/etc/pve/ca.pem", "/etc/pve/ca.pem")],
+)
+def test_verify_ssl_values(value, expected):
+    assert config.parse_verify_ssl(value) == expected
+
+
+def test_bad_numbers_are_reported_by_name(monkeypatch):
+    monkeypatch.setenv("PROXMOX_TIMEOUT", "ten")
+    with pytest.raises(ValueError, match="PROXMOX_TIMEOUT must be a whole number"):
+        config.from_environment()
+
+
+def test_dotenv_file_is_loaded_without_overriding_the_environment(monkeypatch, tmp_path):
+    (tmp_path / ".env").write_text("PORTAL_TEST_A=from-file\nPORTAL_TEST_B=from-file\n")
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("PORTAL_TEST_B", "from-env")
+    monkeypatch.delenv("PORTAL_TEST_A", raising=False)
+    config.load_dotenv_file()
+    import os
+
+    assert os.environ["PORTAL_TEST_A"] == "from-file"
+    assert os.environ["PORTAL_TEST_B"] == "from-env"
+    monkeypatch.delenv("PORTAL_TEST_A")
+
+
+def test_factory_registers_every_blueprint(app):
+    assert {"auth", "dashboard", "admin", "health"} <= set(app.blueprints)

@@ -32,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
-    """Environment (and .env) first, then overrides; refuse to run in production without SECRET_KEY."""
+    """Environment (and .env), then overrides; production refuses to run without SECRET_KEY."""
     settings.load_dotenv_file()
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})

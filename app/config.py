@@ -1,4 +1,4 @@
-"""Settings read from the environment (and a `.env` file, loaded explicitly in `load_dotenv_file`)."""
+"""Settings from the environment and from `.env` (loaded explicitly by `load_dotenv_file`)."""
 
 from __future__ import annotations
 

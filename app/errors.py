@@ -62,9 +62,10 @@ class AppServiceError(Exception):
 def wants_json() -> bool:
     """True when the client asked for JSON rather than a page."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(status: int, title: str, message: str, hint: str | None = None):

@@ -48,8 +48,12 @@ def certificate(pki_dir: Path, host: str) -> tuple[str, str]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    pve = FakePve(user="root@pam", password=os.environ["FAKEPVE_ROOT_PASSWORD"],
-                  host=args.host, port=args.port)
+    pve = FakePve(
+        user="root@pam",
+        password=os.environ["FAKEPVE_ROOT_PASSWORD"],
+        host=args.host,
+        port=args.port,
+    )
     pve.time_scale = args.time_scale
     pve.apitokens[args.token_id] = os.environ["FAKEPVE_TOKEN_VALUE"]
     load_cluster(pve, json.loads(Path(args.cluster).read_text()))

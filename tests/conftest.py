@@ -42,6 +42,7 @@ def proxmox_settings(pve, cafile, **changes) -> dict:
 @pytest.fixture
 def make_app(tmp_path, pve, fakepve_cafile):
     """Build a test app; keyword arguments override its config."""
+    apps = []
 
     def build(**overrides):
         config = {
@@ -55,9 +56,12 @@ def make_app(tmp_path, pve, fakepve_cafile):
         app = create_app(config)
         with app.app_context():
             upgrade()
+        apps.append(app)
         return app
 
-    return build
+    yield build
+    for app in apps:
+        app.extensions["proxmox"].close()
 
 
 @pytest.fixture

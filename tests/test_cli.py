@@ -19,8 +19,17 @@ def test_init_db_creates_and_then_keeps_the_schema(make_app, tmp_path):
 
 def test_users_create_with_password(app, runner):
     result = runner.invoke(
-        args=["users", "create", "dora", "--role", "admin", "--email", "d@example.test",
-              "--password", "dora-pass-1"]
+        args=[
+            "users",
+            "create",
+            "dora",
+            "--role",
+            "admin",
+            "--email",
+            "d@example.test",
+            "--password",
+            "dora-pass-1",
+        ]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -46,7 +55,9 @@ def test_users_create_refuses_mismatch_duplicate_short_and_bad_role(runner, acco
     assert duplicate.exit_code == 1 and "already taken" in duplicate.output
     short = runner.invoke(args=["users", "create", "gil", "--password", "short"])
     assert short.exit_code == 2 and "at least 8 characters" in short.output
-    bad_role = runner.invoke(args=["users", "create", "hal", "--role", "root", "--password", "hal-pass-99"])
+    bad_role = runner.invoke(
+        args=["users", "create", "hal", "--role", "root", "--password", "hal-pass-99"]
+    )
     assert bad_role.exit_code == 2
 
 

@@ -46,7 +46,13 @@ def test_defaults(monkeypatch):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("true", True), ("", True), ("FALSE", False), ("0", False), ("/etc/pve/ca.pem", "/etc/pve/ca.pem")],
+    [
+        ("true", True),
+        ("", True),
+        ("FALSE", False),
+        ("0", False),
+        ("/etc/pve/ca.pem", "/etc/pve/ca.pem"),
+    ],
 )
 def test_verify_ssl_values(value, expected):
     assert config.parse_verify_ssl(value) == expected

@@ -99,6 +99,12 @@ class ProxmoxClient:
         except (AuthenticationError, requests.RequestException, ValueError) as exc:
             raise self._translate(exc, context) from exc
 
+    def close(self) -> None:
+        """Close the HTTP session (its keep-alive connections)."""
+        if self._api is not None:
+            self._api._store["session"].close()
+            self._api = None
+
     def _call(self, method: str, path: str, params: dict) -> Any:
         resource = self._connection()(path)
         if method == "GET":
@@ -110,6 +116,7 @@ class ProxmoxClient:
     def _connection(self) -> ProxmoxAPI:
         """The proxmoxer API object; rebuilt after a fork so workers never share a socket."""
         if self._api is None or self._pid != os.getpid():
+            self._api = None  # never close a session inherited across fork: the parent owns it
             settings = self.settings
             if not settings.host or not settings.auth_method:
                 raise ProxmoxError(

@@ -37,7 +37,9 @@ class GuestQuery:
     def args(self, **changes: str) -> dict:
         """Query parameters for a link that keeps these filters, with `changes` applied."""
         values = {**asdict(self), **changes}
-        return {k: v for k, v in values.items() if v and GuestQuery.__dataclass_fields__[k].default != v}
+        return {
+            k: v for k, v in values.items() if v and GuestQuery.__dataclass_fields__[k].default != v
+        }
 
     def matches(self, guest: Guest) -> bool:
         return (
@@ -65,7 +67,9 @@ def parse_query(args, node_names: list[str]) -> tuple[GuestQuery, list[str]]:
         if value in choices:
             setattr(query, name, value)
         else:
-            problems.append(f"Ignored unknown {name} {value[:40]!r}: choose one of {', '.join(choices)}.")
+            problems.append(
+                f"Ignored unknown {name} {value[:40]!r}: choose one of {', '.join(choices)}."
+            )
     q = args.get("q", "").strip()
     if len(q) > SEARCH_MAX:
         problems.append(f"The search was cut to its first {SEARCH_MAX} characters.")

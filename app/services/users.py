@@ -12,6 +12,7 @@ from app.errors import AppServiceError
 from app.extensions import db
 from app.models import ROLES, User, utcnow
 
+
 @cache
 def _dummy_hash() -> str:
     """A hash to check against when the user is unknown, so both failures take the same time."""

@@ -12,8 +12,13 @@ def user(app, name):
 
 
 def new_user(client, **fields):
-    data = {"username": "carol", "email": "", "role": "user", "password": "carol-pass-1",
-            "confirm": "carol-pass-1"}
+    data = {
+        "username": "carol",
+        "email": "",
+        "role": "user",
+        "password": "carol-pass-1",
+        "confirm": "carol-pass-1",
+    }
     data.update(fields)
     return client.post("/admin/users/new", data=data)
 
@@ -43,7 +48,9 @@ def test_anonymous_is_sent_to_login(client, accounts, method, url):
 
 def test_user_cannot_change_roles(app, user_client):
     bob = user(app, "bob")
-    assert user_client.post(f"/admin/users/{bob.id}/role", data={"role": "admin"}).status_code == 403
+    assert (
+        user_client.post(f"/admin/users/{bob.id}/role", data={"role": "admin"}).status_code == 403
+    )
     assert user(app, "bob").role == "user"
 
 
@@ -54,7 +61,10 @@ def test_admin_creates_a_user_who_can_log_in(app, admin_client, client):
     assert (carol.role, carol.email, carol.active) == ("admin", "carol@example.com", True)
     assert carol.password_hash.startswith("scrypt:")
     admin_client.post("/logout")
-    assert client.post("/login", data={"username": "carol", "password": "carol-pass-1"}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "carol", "password": "carol-pass-1"}).status_code
+        == 302
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,22 +104,26 @@ def test_admin_changes_a_role(app, admin_client):
 
 def test_admin_cannot_lock_themselves_out(app, admin_client):
     alice = user(app, "alice")
-    page = admin_client.post(f"/admin/users/{alice.id}/active", data={"active": "0"},
-                             follow_redirects=True)
+    page = admin_client.post(
+        f"/admin/users/{alice.id}/active", data={"active": "0"}, follow_redirects=True
+    )
     assert b"You cannot disable your own account." in page.data
-    page = admin_client.post(f"/admin/users/{alice.id}/role", data={"role": "user"},
-                             follow_redirects=True)
+    page = admin_client.post(
+        f"/admin/users/{alice.id}/role", data={"role": "user"}, follow_redirects=True
+    )
     assert b"at least one active admin" in page.data
     assert (user(app, "alice").active, user(app, "alice").role) == (True, "admin")
 
 
 def test_invalid_values_change_nothing(app, admin_client):
     bob = user(app, "bob")
-    page = admin_client.post(f"/admin/users/{bob.id}/active", data={"active": "maybe"},
-                             follow_redirects=True)
+    page = admin_client.post(
+        f"/admin/users/{bob.id}/active", data={"active": "maybe"}, follow_redirects=True
+    )
     assert b"nothing changed" in page.data
-    page = admin_client.post(f"/admin/users/{bob.id}/role", data={"role": "root"},
-                             follow_redirects=True)
+    page = admin_client.post(
+        f"/admin/users/{bob.id}/role", data={"role": "root"}, follow_redirects=True
+    )
     assert b"Choose a valid role." in page.data
     assert (user(app, "bob").active, user(app, "bob").role) == (True, "user")
 

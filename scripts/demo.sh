@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
-DEMO_DIR="$PWD/instance/demo"
+DEMO_DIR="${DEMO_DIR:-$PWD/instance/demo}"
 mkdir -p "$DEMO_DIR"
 
 new_secret() { "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24))'; }

@@ -1,0 +1,79 @@
+"""`make demo` end to end: it serves the demo cluster, admin logs in, Ctrl-C stops both."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "demo exited early"
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} never became healthy")
+
+
+def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
+    port, pve_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "VENV": str(Path(sys.executable).parent.parent),
+        "DEMO_DIR": str(tmp_path),
+        "PORT": str(port),
+        "FAKEPVE_HOST": "127.0.0.1",
+        "FAKEPVE_PORT": str(pve_port),
+        "DEMO_ADMIN_PASSWORD": "demo-test-pass",
+    }
+    log = open(tmp_path / "demo.log", "w")  # noqa: SIM115 - closed below
+    demo = subprocess.Popen(
+        ["bash", "scripts/demo.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base + "/healthz", demo)
+        session = requests.Session()
+        page = session.get(base + "/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        dashboard = session.post(
+            base + "/login",
+            data={"username": "admin", "password": "demo-test-pass", "csrf_token": token},
+        )
+        assert dashboard.url == base + "/"
+        rows = re.findall(r'<tr data-vmid="(\d+)">', dashboard.text)
+        assert len(rows) >= 34  # 30+ guests and 4+ templates
+        assert dashboard.text.count('class="node-card"') == 3
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        demo.wait(timeout=30)
+        log.close()
+    output = (tmp_path / "demo.log").read_text()
+    assert "admin / demo-test-pass" in output
+    leftovers = subprocess.run(
+        ["pgrep", "-f", f"--port {pve_port}"], capture_output=True, text=True
+    ).stdout
+    assert leftovers == "", "fakepve still running after Ctrl-C"

@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    init_observability(app)
     return app
 
 
@@ -87,11 +88,19 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask init-db` and `flask users ...`."""
-    from app.cli import init_db_command, users_cli
+    """`flask init-db`, `flask users ...` and `flask sentry-check`."""
+    from app.cli import init_db_command, sentry_check_command, users_cli
 
     app.cli.add_command(init_db_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(sentry_check_command)
+
+
+def init_observability(app: Flask) -> None:
+    """Sentry, when SENTRY_DSN (or SENTRY_SPOTLIGHT) is set; see app/observability.py."""
+    from app.observability import init_sentry
+
+    init_sentry(app)
 
 
 def register_template_helpers(app: Flask) -> None:

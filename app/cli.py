@@ -1,11 +1,13 @@
-"""Flask commands: `flask --app wsgi init-db` and `flask --app wsgi users ...`."""
+"""Flask commands: `flask --app wsgi init-db`, `... users ...` and `... sentry-check`."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
+from app import observability
 from app.auth.forms import PASSWORD_MIN
 from app.errors import AppServiceError
 from app.models import ROLES
@@ -75,3 +77,29 @@ def list_users_command() -> None:
     for user in users.list_users():
         state = "active" if user.active else "disabled"
         click.echo(f"{user.username}\t{user.role}\t{state}\t{user.email or ''}")
+
+
+class SentryCheckError(Exception):
+    """The test exception `flask sentry-check` reports."""
+
+
+@click.command("sentry-check")
+@with_appcontext
+def sentry_check_command() -> None:
+    """Send a test event to Sentry, flush it, and print its id, environment and release."""
+    config = current_app.config
+    if not (config.get("SENTRY_DSN") or config.get("SENTRY_SPOTLIGHT")):
+        raise click.ClickException("SENTRY_DSN is not set: there is nowhere to send the event.")
+    environment, release = observability.current_environment_and_release()
+    if environment is None:
+        raise click.ClickException(
+            "Sentry did not start; see the warning above (is SENTRY_DSN valid?)."
+        )
+    try:
+        raise SentryCheckError("flask sentry-check: a test event from the Proxmox portal")
+    except SentryCheckError as exc:
+        event_id = observability.capture(exc, "sentry_check", None, None)
+    observability.flush()
+    click.echo(f"Sent test event {event_id}")
+    click.echo(f"environment: {environment}")
+    click.echo(f"release: {release}")

@@ -19,7 +19,7 @@ def load_dotenv_file() -> None:
     load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 
-def env_bool(name: str, default: bool) -> bool:
+def env_bool(name: str, default: bool | None) -> bool | None:
     """Read a true/false variable; accepts 1/0, true/false, yes/no, on/off."""
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -65,6 +65,19 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def _float(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number between 0 and 1, not {value!r}") from None
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
+    return rate
+
+
 def from_environment() -> dict:
     """All settings as a dict for `app.config.update`."""
     default_db = f"sqlite:///{INSTANCE_PATH / 'portal.sqlite'}"
@@ -91,4 +104,11 @@ def from_environment() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        "SENTRY_DSN": os.environ.get("SENTRY_DSN") or None,
+        "SENTRY_SPOTLIGHT": os.environ.get("SENTRY_SPOTLIGHT") or None,
+        "SENTRY_ENVIRONMENT": os.environ.get("SENTRY_ENVIRONMENT") or None,
+        "SENTRY_RELEASE": os.environ.get("SENTRY_RELEASE") or None,
+        "SENTRY_TRACES_SAMPLE_RATE": _float("SENTRY_TRACES_SAMPLE_RATE"),
+        "SENTRY_DEBUG": env_bool("SENTRY_DEBUG", None),
+        "SENTRY_SEND_USER_PII": env_bool("SENTRY_SEND_USER_PII", True),
     }

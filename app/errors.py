@@ -1,6 +1,7 @@
 """The portal's own error types, and the handlers that turn errors into pages.
 
-Sentry reporting hooks into `register_errorhandlers` (see app/observability.py, next issue).
+Registering a handler for an exception class stops sentry-sdk's automatic capture, so each
+handler reports its error itself (through app.observability): exactly one event per error.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app import observability
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -68,20 +70,43 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, title: str, message: str, hint: str | None = None):
-    """An error page (or JSON body) that matches the site's look."""
+def error_response(
+    status: int, title: str, message: str, hint: str | None = None, reference: str | None = None
+):
+    """An error page (or JSON body) in the site's look, with the Sentry event id as reference."""
     if wants_json():
-        body = {"error": title, "message": message, "status": status}
+        body = {"error": title, "message": message, "status": status, "reference": reference}
         return jsonify(body), status
     page = render_template(
-        "errors/error.html", status=status, title=title, message=message, hint=hint
+        "errors/error.html",
+        status=status,
+        title=title,
+        message=message,
+        hint=hint,
+        error_reference=reference,
     )
     return page, status
+
+
+def _request_fields() -> dict:
+    return {"request_path": request.path, "request_method": request.method}
 
 
 def handle_proxmox_error(error: ProxmoxError):
     """Proxmox down, refusing credentials, timing out or refusing a request."""
     log.warning("Proxmox error: %s", error.message)
+    context = {
+        "error_message": error.message,
+        **_request_fields(),
+        "api_method": error.api_method,
+        "api_path": error.api_path,
+        "node": error.node,
+        "vmid": error.vmid,
+        "upid": error.upid,
+        "status_code": error.status_code,
+        "kind": error.kind,
+    }
+    reference = observability.capture(error, "proxmox", "proxmox_error", context)
     title = {
         "unreachable": "Proxmox VE is unreachable",
         "timeout": "Proxmox VE did not answer in time",
@@ -89,34 +114,67 @@ def handle_proxmox_error(error: ProxmoxError):
         "tls": "Proxmox VE's certificate could not be verified",
         "config": "Proxmox VE is not configured",
     }.get(error.kind, "Proxmox VE refused the request")
-    return error_response(error.http_status, title, error.message, error.hint)
+    return error_response(error.http_status, title, error.message, error.hint, reference)
 
 
 def handle_app_service_error(error: AppServiceError):
-    """A refusal by the service layer: show its own message."""
-    return error_response(error.http_status, "The portal could not do that", error.message)
+    """A refusal by the service layer that no view handled: show its own message."""
+    context = {"error_message": error.message, **_request_fields(), **error.details}
+    reference = observability.capture(error, "app_service", "app_service_error", context)
+    return error_response(
+        error.http_status, "The portal could not do that", error.message, reference=reference
+    )
 
 
 def handle_http_exception(error: HTTPException):
-    """403, 404, 405, 429 ... rendered in the site's look."""
-    return error_response(error.code or 500, error.name, error.description or "")
+    """403, 404, 405, 429 ... in the site's look; only 5xx are reported."""
+    status = error.code or 500
+    reference = None
+    if status >= 500:
+        reference = observability.capture(
+            error, None, None, None, tags={"status_code": str(status)}
+        )
+    return error_response(status, error.name, error.description or "", reference=reference)
 
 
 def handle_unexpected_error(error: Exception):
-    """Anything else: roll back half-done database work and show a plain 500 page."""
+    """Anything else: roll back half-done database work, report it, show a plain 500 page."""
     db.session.rollback()
     log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
+    context = {
+        "exception_type": type(error).__name__,
+        "exception_module": type(error).__module__,
+        "error_message": str(error),
+        **_request_fields(),
+        "attributes": {k: repr(v)[:200] for k, v in vars(error).items()} or None,
+        "query_params": request.args.to_dict(flat=False) or None,
+    }
+    reference = observability.capture(error, "unhandled", "unhandled_error", context)
     return error_response(
         500,
         "Something went wrong",
         "The portal hit an unexpected error. Nothing was saved. Try again, and tell your "
         "administrator if it keeps happening.",
+        reference=reference,
     )
 
 
+def _guarded(handler):
+    """If an error handler itself fails, answer with a plain 500 instead of another error."""
+
+    def wrapped(error):
+        try:
+            return handler(error)
+        except Exception:  # noqa: BLE001 - last line of defence
+            log.exception("The error handler %s failed", handler.__name__)
+            return "500 Internal Server Error", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+    return wrapped
+
+
 def register_errorhandlers(app: Flask) -> None:
-    """Attach the handlers above to the app."""
-    app.register_error_handler(ProxmoxError, handle_proxmox_error)
-    app.register_error_handler(AppServiceError, handle_app_service_error)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected_error)
+    """Attach the handlers above to the app (each captures its own Sentry event)."""
+    app.register_error_handler(ProxmoxError, _guarded(handle_proxmox_error))
+    app.register_error_handler(AppServiceError, _guarded(handle_app_service_error))
+    app.register_error_handler(HTTPException, _guarded(handle_http_exception))
+    app.register_error_handler(Exception, _guarded(handle_unexpected_error))

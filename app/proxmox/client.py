@@ -16,6 +16,7 @@ from typing import Any
 import requests
 from proxmoxer import AuthenticationError, ProxmoxAPI, ResourceException
 
+from app import observability
 from app.errors import ProxmoxError
 
 
@@ -106,12 +107,15 @@ class ProxmoxClient:
             self._api = None
 
     def _call(self, method: str, path: str, params: dict) -> Any:
-        resource = self._connection()(path)
-        if method == "GET":
-            return resource.get(**params)
-        if method == "DELETE":
-            return resource.delete(**params)
-        return getattr(resource, method.lower())(**params)
+        """One HTTP request, with a Sentry span and breadcrumb (method, path, status, time)."""
+        with observability.proxmox_call(method, "/" + path) as outcome:
+            try:
+                result = getattr(self._connection()(path), method.lower())(**params)
+            except ResourceException as exc:
+                outcome["status"] = exc.status_code
+                raise
+            outcome["status"] = 200
+            return result
 
     def _connection(self) -> ProxmoxAPI:
         """The proxmoxer API object; rebuilt after a fork so workers never share a socket."""

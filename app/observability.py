@@ -1,0 +1,267 @@
+"""Everything Sentry: initialisation, environment, sampling, contexts, scrubbing, user context.
+
+No other module imports sentry_sdk. With neither SENTRY_DSN nor SENTRY_SPOTLIGHT set, nothing
+is initialised and every helper here is a cheap no-op.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import sentry_sdk
+from flask import Flask, request
+from flask_login import current_user
+from sentry_sdk.integrations.flask import FlaskIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
+from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
+
+log = logging.getLogger(__name__)
+
+DEV_HOSTS = ("localhost", "local", "test")
+DEV_SUFFIXES = (".local", ".localhost", ".test")
+# Keys whose values never leave the machine, on top of the SDK's own list.
+DENYLIST = [
+    *DEFAULT_DENYLIST,
+    "pveauthcookie",
+    "csrfpreventiontoken",
+    "x-csrftoken",
+    "remember_token",
+    "secret_key",
+    "token_value",
+    "proxmox_token_value",
+    "proxmox_password",
+    "new_password",
+    "current_password",
+    "confirm",
+]
+FILTERED = "[Filtered]"
+SKIPPED_PATHS = ("/healthz", "/static/")
+
+
+def detect_environment(hostname: str) -> str:
+    """`development` for local host names and 127.x addresses, `production` otherwise."""
+    host = (hostname or "").strip().lower().rstrip(".")
+    if host in DEV_HOSTS or host.endswith(DEV_SUFFIXES):
+        return "development"
+    try:
+        return "development" if ipaddress.ip_address(host).is_loopback else "production"
+    except ValueError:
+        return "production"
+
+
+def environment_for(config) -> str:
+    """SENTRY_ENVIRONMENT wins; otherwise detected from SERVER_NAME or this machine's name."""
+    explicit = config.get("SENTRY_ENVIRONMENT")
+    if explicit:
+        return explicit
+    server = (config.get("SERVER_NAME") or socket.gethostname()).split(":")[0]
+    return detect_environment(server)
+
+
+def init_sentry(app: Flask) -> bool:
+    """Initialise the SDK from SENTRY_* settings; False when Sentry is not configured."""
+    config = app.config
+    dsn, spotlight = config.get("SENTRY_DSN"), config.get("SENTRY_SPOTLIGHT")
+    if not dsn and not spotlight:
+        return False
+    environment = environment_for(config)
+    development = environment == "development"
+    traces_rate = config.get("SENTRY_TRACES_SAMPLE_RATE")
+    if traces_rate is None:
+        traces_rate = 1.0 if development else 0.1
+    debug = config.get("SENTRY_DEBUG")
+    secrets = _secret_values(config)
+    try:
+        sentry_sdk.init(
+            dsn=dsn or None,
+            spotlight=spotlight or None,
+            environment=environment,
+            release=config.get("SENTRY_RELEASE") or config["APP_VERSION"],
+            sample_rate=1.0,
+            traces_sampler=_traces_sampler(traces_rate),
+            debug=development if debug is None else debug,
+            attach_stacktrace=True,
+            max_breadcrumbs=50,
+            send_default_pii=False,
+            # The scrubber still removes secrets by key; it keeps user.ip_address, which
+            # attach_user only sends when SENTRY_SEND_USER_PII is on.
+            event_scrubber=EventScrubber(denylist=DENYLIST, recursive=True, send_default_pii=True),
+            before_send=lambda event, hint: _scrub_values(event, secrets),
+            before_send_transaction=lambda event, hint: _scrub_values(event, secrets),
+            before_breadcrumb=lambda crumb, hint: _scrub_values(crumb, secrets),
+            integrations=[
+                FlaskIntegration(),
+                SqlalchemyIntegration(),
+                LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+            ],
+            transport=config.get("SENTRY_TRANSPORT"),
+            shutdown_timeout=2,
+        )
+    except Exception as exc:  # noqa: BLE001 - a bad DSN must never stop the portal
+        log.warning("Sentry is disabled: %s", exc)
+        return False
+    # The error handlers capture explicitly; their log lines must not become second events.
+    ignore_logger("app.errors")
+    _set_static_contexts(app, environment)
+    app.before_request(attach_request_context)
+    return True
+
+
+def _traces_sampler(rate: float):
+    def sampler(sampling_context: dict) -> float:
+        path = (sampling_context.get("wsgi_environ") or {}).get("PATH_INFO", "")
+        if path == "/healthz" or path.startswith("/static/"):
+            return 0.0
+        return rate
+
+    return sampler
+
+
+def _set_static_contexts(app: Flask, environment: str) -> None:
+    """The app, proxmox and database contexts every event carries (never a secret)."""
+    config = app.config
+    scope = sentry_sdk.get_global_scope()
+    scope.set_context(
+        "app",
+        {
+            "name": "proxmox-portal",
+            "version": config["APP_VERSION"],
+            "debug": app.debug,
+            "environment": environment,
+        },
+    )
+    auth = (
+        "token"
+        if config.get("PROXMOX_TOKEN_VALUE")
+        else ("password" if config.get("PROXMOX_PASSWORD") else "none")
+    )
+    scope.set_context(
+        "proxmox",
+        {
+            "host": config.get("PROXMOX_HOST"),
+            "port": config.get("PROXMOX_PORT"),
+            "verify_ssl": bool(config.get("PROXMOX_VERIFY_SSL")),
+            "auth_method": auth,
+        },
+    )
+    scheme = urlsplit(config["SQLALCHEMY_DATABASE_URI"]).scheme
+    scope.set_context("database", {"scheme": scheme})
+
+
+def attach_request_context() -> None:
+    """before_request: who is asking (user and role tags) and a breadcrumb for the request."""
+    if request.path.startswith("/static/"):
+        return
+    from flask import current_app
+
+    if current_user.is_authenticated:
+        user: dict[str, Any] = {
+            "id": str(current_user.id),
+            "username": current_user.username,
+            "role": current_user.role,
+        }
+        if current_app.config.get("SENTRY_SEND_USER_PII", True):
+            user["email"] = current_user.email
+            user["ip_address"] = request.remote_addr
+        sentry_sdk.set_user(user)
+        sentry_sdk.set_tag("user_role", current_user.role)
+        sentry_sdk.set_tag("authenticated", "true")
+    else:
+        sentry_sdk.set_tag("authenticated", "false")
+    sentry_sdk.add_breadcrumb(
+        category="request", message=f"{request.method} {request.path}", level="info"
+    )
+
+
+def capture(
+    exc: BaseException,
+    error_type: str | None,
+    context_name: str | None,
+    context: dict | None,
+    tags: dict | None = None,
+) -> str | None:
+    """Send one event for exc with its tags and context; returns the event id (None when off)."""
+    if not sentry_sdk.is_initialized():
+        return None
+    with sentry_sdk.new_scope() as scope:
+        if error_type:
+            scope.set_tag("error_type", error_type)
+        for key, value in (tags or {}).items():
+            scope.set_tag(key, value)
+        if context_name:
+            scope.set_context(
+                context_name, {k: v for k, v in (context or {}).items() if v is not None}
+            )
+        return sentry_sdk.capture_exception(exc)
+
+
+@contextmanager
+def proxmox_call(method: str, path: str) -> Iterator[dict]:
+    """Span and breadcrumb around one Proxmox API call; the caller fills in `status`."""
+    outcome: dict[str, Any] = {"status": None}
+    started = time.monotonic()
+    with sentry_sdk.start_span(op="http.client", name=f"proxmox {method} {path}") as span:
+        try:
+            yield outcome
+        finally:
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            span.set_data("http.response.status_code", outcome["status"])
+            sentry_sdk.add_breadcrumb(
+                category="proxmox",
+                type="http",
+                message=f"{method} {path}",
+                data={
+                    "method": method,
+                    "path": path,
+                    "status_code": outcome["status"],
+                    "duration_ms": duration_ms,
+                },
+                level="info" if (outcome["status"] or 500) < 400 else "warning",
+            )
+
+
+def current_environment_and_release() -> tuple[str | None, str | None]:
+    """(environment, release) of the running SDK, or (None, None) when it is off."""
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return None, None
+    return client.options.get("environment"), client.options.get("release")
+
+
+def flush() -> None:
+    """Send queued events now (CLI commands and shutdown)."""
+    if sentry_sdk.is_initialized():
+        sentry_sdk.flush(timeout=2)
+
+
+def _secret_values(config) -> list[str]:
+    values = [config.get(k) for k in ("PROXMOX_TOKEN_VALUE", "PROXMOX_PASSWORD", "SECRET_KEY")]
+    return [v for v in values if isinstance(v, str) and len(v) >= 6]
+
+
+def _scrub_values(payload: Any, secrets: list[str]) -> Any:
+    """Replace any occurrence of a configured secret anywhere in an event or breadcrumb."""
+    if not secrets:
+        return payload
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            for secret in secrets:
+                if secret in node:
+                    node = node.replace(secret, FILTERED)
+            return node
+        if isinstance(node, dict):
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list | tuple):
+            return [walk(value) for value in node]
+        return node
+
+    return walk(payload)

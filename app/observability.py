@@ -90,7 +90,6 @@ def init_sentry(app: Flask) -> bool:
             debug=development if debug is None else debug,
             attach_stacktrace=True,
             max_breadcrumbs=50,
-            send_default_pii=False,
             # The scrubber still removes secrets by key; it keeps user.ip_address, which
             # attach_user only sends when SENTRY_SEND_USER_PII is on.
             event_scrubber=EventScrubber(denylist=DENYLIST, recursive=True, send_default_pii=True),

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+import sentry_sdk
+from sentry_sdk.transport import Transport
 from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
 from app.services import users as user_service
+
+# A developer who exports SENTRY_DSN sees test errors in the development stream.
+os.environ["SENTRY_ENVIRONMENT"] = "development"
 
 TOKEN_USER = "root@pam"
 TOKEN_NAME = "portal"
@@ -113,3 +120,67 @@ def admin_client(client, login):
 def user_client(client, login):
     login("bob")
     return client
+
+
+class RecordingTransport(Transport):
+    """Keeps every envelope the SDK would send (how sentry-python tests itself)."""
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self.envelopes = []
+
+    def capture_envelope(self, envelope):
+        self.envelopes.append(envelope)
+
+    def flush(self, timeout, callback=None):
+        return None
+
+    def payloads(self) -> list[dict]:
+        """Every item of every envelope, as JSON (events, transactions, ...)."""
+        return [item.payload.json for env in self.envelopes for item in env.items if item.payload.json]
+
+    def events(self) -> list[dict]:
+        """Error events only (not transactions)."""
+        return [
+            item.payload.json for env in self.envelopes for item in env.items if item.type == "event"
+        ]
+
+
+SECRETS = [TOKEN_VALUE, "test-secret-key", ADMIN_PASSWORD, USER_PASSWORD]
+
+
+def assert_no_secrets(payloads: list[dict], extra: list[str] = ()) -> None:
+    """The secret sweep: no secret may appear anywhere in what the SDK would send."""
+    import json
+
+    text = json.dumps(payloads, default=str)
+    for secret in [*SECRETS, *extra]:
+        assert secret not in text, f"a secret ({secret[:4]}...) reached a Sentry payload"
+
+
+@pytest.fixture
+def sentry(make_app):
+    """sentry(**config) -> (app, transport): an app reporting to a recording transport."""
+    transports = []
+
+    def build(**overrides):
+        transport = RecordingTransport()
+        transports.append(transport)
+        config = {
+            "SENTRY_DSN": "http://public@127.0.0.1:9/1",
+            "SENTRY_TRANSPORT": transport,
+            "SENTRY_ENVIRONMENT": "development",
+            # SDK debug output goes to a stderr that pytest closes before the SDK's atexit hook.
+            "SENTRY_DEBUG": False,
+        }
+        config.update(overrides)
+        return make_app(**config), transport
+
+    yield build
+    sentry_sdk.flush()
+    sentry_sdk.get_client().close()
+    for scope in (sentry_sdk.get_global_scope(), sentry_sdk.get_isolation_scope(),
+                  sentry_sdk.get_current_scope()):
+        scope.clear()
+    for transport in transports:
+        assert_no_secrets(transport.payloads())

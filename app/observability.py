@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -42,7 +43,10 @@ DENYLIST = [
     "current_password",
     "confirm",
 ]
+DENYLIST_LOWER = frozenset(k.lower() for k in DENYLIST)
 FILTERED = "[Filtered]"
+# `password=...` inside strings (URLs, reprs of requests in stack frames).
+KEY_VALUE = re.compile(r"(?i)\b(" + "|".join(re.escape(k) for k in DENYLIST) + r")=([^&\s'\"]+)")
 SKIPPED_PATHS = ("/healthz", "/static/")
 
 
@@ -247,18 +251,20 @@ def _secret_values(config) -> list[str]:
 
 
 def _scrub_values(payload: Any, secrets: list[str]) -> Any:
-    """Replace any occurrence of a configured secret anywhere in an event or breadcrumb."""
-    if not secrets:
-        return payload
+    """Filter configured secrets and `key=value` pairs of denylisted keys in every string."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
+            node = KEY_VALUE.sub(lambda m: f"{m.group(1)}={FILTERED}", node)
             for secret in secrets:
                 if secret in node:
                     node = node.replace(secret, FILTERED)
             return node
         if isinstance(node, dict):
-            return {key: walk(value) for key, value in node.items()}
+            return {
+                key: FILTERED if str(key).lower() in DENYLIST_LOWER else walk(value)
+                for key, value in node.items()
+            }
         if isinstance(node, list | tuple):
             return [walk(value) for value in node]
         return node

@@ -6,8 +6,8 @@ import os
 
 import pytest
 import sentry_sdk
-from sentry_sdk.transport import Transport
 from flask_migrate import upgrade
+from sentry_sdk.transport import Transport
 
 from app import create_app
 from app.extensions import db
@@ -137,12 +137,17 @@ class RecordingTransport(Transport):
 
     def payloads(self) -> list[dict]:
         """Every item of every envelope, as JSON (events, transactions, ...)."""
-        return [item.payload.json for env in self.envelopes for item in env.items if item.payload.json]
+        return [
+            item.payload.json for env in self.envelopes for item in env.items if item.payload.json
+        ]
 
     def events(self) -> list[dict]:
         """Error events only (not transactions)."""
         return [
-            item.payload.json for env in self.envelopes for item in env.items if item.type == "event"
+            item.payload.json
+            for env in self.envelopes
+            for item in env.items
+            if item.type == "event"
         ]
 
 
@@ -179,8 +184,12 @@ def sentry(make_app):
     yield build
     sentry_sdk.flush()
     sentry_sdk.get_client().close()
-    for scope in (sentry_sdk.get_global_scope(), sentry_sdk.get_isolation_scope(),
-                  sentry_sdk.get_current_scope()):
+    sentry_sdk.get_global_scope().set_client(None)
+    for scope in (
+        sentry_sdk.get_global_scope(),
+        sentry_sdk.get_isolation_scope(),
+        sentry_sdk.get_current_scope(),
+    ):
         scope.clear()
     for transport in transports:
         assert_no_secrets(transport.payloads())

@@ -13,7 +13,10 @@ def logged_in(app, username="alice", role="admin"):
     with app.app_context():
         users.create_user(username, ADMIN_PASSWORD, role, f"{username}@example.com")
     client = app.test_client()
-    assert client.post("/login", data={"username": username, "password": ADMIN_PASSWORD}).status_code == 302
+    assert (
+        client.post("/login", data={"username": username, "password": ADMIN_PASSWORD}).status_code
+        == 302
+    )
     return client
 
 
@@ -87,8 +90,12 @@ def test_app_service_error_event(boom_app):
     event = only_event(transport)
     assert event["tags"]["error_type"] == "app_service"
     context = event["contexts"]["app_service_error"]
-    assert context == {"error_message": "The quota is used up.", "request_path": "/boom/service",
-                       "request_method": "GET", "quota": 3}
+    assert context == {
+        "error_message": "The quota is used up.",
+        "request_path": "/boom/service",
+        "request_method": "GET",
+        "quota": 3,
+    }
 
 
 def test_unhandled_error_event_and_json_reference(boom_app):

@@ -1,0 +1,193 @@
+"""Initialisation: environment detection, sampling, PII, scrubbing, breadcrumbs, sentry-check."""
+
+import pytest
+import sentry_sdk
+
+from app import create_app
+from app.observability import detect_environment
+from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, assert_no_secrets
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("localhost", "development"),
+        ("local", "development"),
+        ("test", "development"),
+        ("portal.local", "development"),
+        ("portal.localhost", "development"),
+        ("ci.test", "development"),
+        ("127.0.0.1", "development"),
+        ("127.4.5.6", "development"),
+        ("portal.example.com", "production"),
+        ("10.0.0.5", "production"),
+        ("testing.example.com", "production"),
+    ],
+)
+def test_detect_environment(host, expected):
+    assert detect_environment(host) == expected
+
+
+def options():
+    return sentry_sdk.get_client().options
+
+
+def sampler_rate(path):
+    return options()["traces_sampler"]({"wsgi_environ": {"PATH_INFO": path}})
+
+
+def test_development_samples_everything_with_debug(sentry):
+    sentry(SENTRY_ENVIRONMENT=None, SERVER_NAME="portal.local", SENTRY_DEBUG=None)
+    assert options()["environment"] == "development"
+    assert options()["debug"] is True
+    assert options()["sample_rate"] == 1.0
+    assert sampler_rate("/") == 1.0
+    sentry_sdk.get_client().options["debug"] = False  # keep pytest's closed stderr quiet at exit
+
+
+def test_production_samples_ten_percent_without_debug(sentry):
+    sentry(SENTRY_ENVIRONMENT=None, SERVER_NAME="portal.example.com", SENTRY_DEBUG=None)
+    assert options()["environment"] == "production"
+    assert options()["debug"] is False
+    assert options()["sample_rate"] == 1.0
+    assert sampler_rate("/") == 0.1
+    assert (options()["attach_stacktrace"], options()["max_breadcrumbs"]) == (True, 50)
+
+
+def test_overrides_and_release(sentry):
+    sentry(SENTRY_TRACES_SAMPLE_RATE=0.5, SENTRY_RELEASE="portal@1.2.3")
+    assert sampler_rate("/nodes/pve1") == 0.5
+    assert options()["release"] == "portal@1.2.3"
+
+
+def test_release_defaults_to_app_version(sentry):
+    sentry(APP_VERSION="7.7.7")
+    assert options()["release"] == "7.7.7"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/static/css/portal.css"])
+def test_healthz_and_static_are_never_traced(sentry, path):
+    sentry()
+    assert sampler_rate(path) == 0.0
+
+
+def test_no_dsn_means_no_sentry(make_app):
+    make_app(SENTRY_DSN=None)
+    assert not sentry_sdk.get_client().is_active()
+
+
+def test_malformed_dsn_keeps_the_portal_serving(make_app, caplog):
+    app = make_app(SENTRY_DSN="not a dsn")
+    assert "Sentry is disabled" in caplog.text
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def login_and_fail(app):
+    from app.services import users
+
+    with app.app_context():
+        users.create_user("alice", ADMIN_PASSWORD, "admin", "alice@example.com")
+    client = app.test_client()
+    client.post("/login", data={"username": "alice", "password": ADMIN_PASSWORD})
+    client.get("/nodes/pve1")  # a successful page with Proxmox calls: breadcrumbs
+    return client, client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.42"})
+
+
+def test_ip_address_arrives_with_pii_on(sentry):
+    app, transport = sentry(PROXMOX_TOKEN_VALUE="a-wrong-token-value")
+    login_and_fail(app)
+    user = transport.events()[-1]["user"]
+    assert user["ip_address"] == "127.0.0.42"
+    assert user["email"] == "alice@example.com"
+
+
+def test_pii_switch_leaves_out_email_and_ip(sentry):
+    app, transport = sentry(PROXMOX_TOKEN_VALUE="a-wrong-token-value", SENTRY_SEND_USER_PII=False)
+    login_and_fail(app)
+    user = transport.events()[-1]["user"]
+    assert "ip_address" not in user and "email" not in user
+    assert user["username"] == "alice" and user["role"] == "admin"
+
+
+def test_breadcrumbs_for_requests_and_proxmox_calls(sentry):
+    app, transport = sentry(PROXMOX_TOKEN_VALUE="a-wrong-token-value")
+    login_and_fail(app)
+    crumbs = transport.events()[-1]["breadcrumbs"]["values"]
+    assert any(c["category"] == "request" and c["message"] == "GET /" for c in crumbs)
+    proxmox = [c for c in crumbs if c["category"] == "proxmox"]
+    assert proxmox[-1]["data"]["path"] == "/cluster/resources"
+    assert proxmox[-1]["data"]["status_code"] == 401
+    assert "duration_ms" in proxmox[-1]["data"]
+
+
+def test_proxmox_calls_are_spans_in_traces(sentry):
+    app, transport = sentry(SENTRY_TRACES_SAMPLE_RATE=1.0)
+    client, _ = login_and_fail(app)
+    transactions = [p for p in transport.payloads() if p.get("type") == "transaction"]
+    spans = [s for t in transactions for s in t.get("spans", []) if s["op"] == "http.client"]
+    assert any(s["description"] == "proxmox GET /nodes/pve1/status" for s in spans)
+
+
+def test_secret_sweep_with_secrets_in_every_place(sentry, pve):
+    """Passwords, CSRF, cookies, Authorization, PVEAuthCookie, token, SECRET_KEY: none arrive."""
+    app, transport = sentry(WTF_CSRF_ENABLED=True, SENTRY_TRACES_SAMPLE_RATE=1.0)
+    import re
+
+    @app.route("/boom/leak", methods=["GET", "POST"])
+    def leak():
+        raise RuntimeError(f"token {TOKEN_VALUE} key {app.config['SECRET_KEY']}")
+
+    from app.services import users
+
+    with app.app_context():
+        users.create_user("alice", ADMIN_PASSWORD, "admin")
+    client = app.test_client()
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").data.decode()
+    ).group(1)
+    client.post(
+        "/login", data={"username": "alice", "password": ADMIN_PASSWORD, "csrf_token": token}
+    )
+    session_cookie = client.get_cookie("session").value
+
+    client.post(
+        "/boom/leak?password=hunter2-query",
+        data={"password": ADMIN_PASSWORD, "csrf_token": token, "new_password": "hunter3-form"},
+        headers={
+            "Authorization": "Bearer auth-header-secret",
+            "Cookie": f"PVEAuthCookie=pve-ticket-secret; session={session_cookie}",
+        },
+    )
+    assert transport.events(), "the error was not reported"
+    assert_no_secrets(
+        transport.payloads(),
+        [
+            token,
+            session_cookie,
+            "hunter2-query",
+            "hunter3-form",
+            "auth-header-secret",
+            "pve-ticket-secret",
+        ],
+    )
+
+
+def test_sentry_check_sends_an_event(sentry):
+    app, transport = sentry(SENTRY_RELEASE="portal@9")
+    result = app.test_cli_runner().invoke(args=["sentry-check"])
+    assert result.exit_code == 0, result.output
+    event = transport.events()[0]
+    assert f"Sent test event {event['event_id']}" in result.output
+    assert "environment: development" in result.output and "release: portal@9" in result.output
+
+
+def test_sentry_check_without_dsn_fails_clearly(make_app):
+    result = make_app(SENTRY_DSN=None).test_cli_runner().invoke(args=["sentry-check"])
+    assert result.exit_code == 1
+    assert "SENTRY_DSN is not set" in result.output
+
+
+def test_create_app_without_sentry_settings_has_no_sentry(monkeypatch):
+    monkeypatch.delenv("SENTRY_DSN", raising=False)
+    create_app({"TESTING": True, "SECRET_KEY": "x" * 16, "SENTRY_DSN": None})
+    assert not sentry_sdk.get_client().is_active()

@@ -18,3 +18,10 @@ errorlog = "-"
 # Several portals (the demo, end-to-end tests) may run side by side; the default
 # control socket path (~/.gunicorn/gunicorn.ctl) would be shared between them.
 control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Send queued Sentry events before a worker goes away (they are lost otherwise)."""
+    from app.observability import flush
+
+    flush()

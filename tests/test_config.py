@@ -79,3 +79,20 @@ def test_dotenv_file_is_loaded_without_overriding_the_environment(monkeypatch, t
 
 def test_factory_registers_every_blueprint(app):
     assert {"auth", "dashboard", "admin", "health"} <= set(app.blueprints)
+
+
+@pytest.mark.parametrize("value", ["lots", "1.5", "-0.1"])
+def test_bad_traces_sample_rate_is_reported_by_name(monkeypatch, value):
+    monkeypatch.setenv("SENTRY_TRACES_SAMPLE_RATE", value)
+    with pytest.raises(ValueError, match="SENTRY_TRACES_SAMPLE_RATE must be"):
+        config.from_environment()
+
+
+def test_sentry_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SENTRY_TRACES_SAMPLE_RATE", "0.25")
+    monkeypatch.setenv("SENTRY_SEND_USER_PII", "false")
+    monkeypatch.setenv("SENTRY_DEBUG", "")
+    settings = config.from_environment()
+    assert settings["SENTRY_TRACES_SAMPLE_RATE"] == 0.25
+    assert settings["SENTRY_SEND_USER_PII"] is False
+    assert settings["SENTRY_DEBUG"] is None

@@ -98,7 +98,7 @@ def sentry_check_command() -> None:
     try:
         raise SentryCheckError("flask sentry-check: a test event from the Proxmox portal")
     except SentryCheckError as exc:
-        event_id = observability.capture(exc, "sentry_check", None, None)
+        event_id = observability.capture(exc, "sentry_check")
     observability.flush()
     click.echo(f"Sent test event {event_id}")
     click.echo(f"environment: {environment}")

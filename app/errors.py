@@ -131,9 +131,7 @@ def handle_http_exception(error: HTTPException):
     status = error.code or 500
     reference = None
     if status >= 500:
-        reference = observability.capture(
-            error, None, None, None, tags={"status_code": str(status)}
-        )
+        reference = observability.capture(error, tags={"status_code": str(status)})
     return error_response(status, error.name, error.description or "", reference=reference)
 
 

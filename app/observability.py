@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sentry_sdk
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_login import current_user
 from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
@@ -47,7 +47,6 @@ DENYLIST_LOWER = frozenset(k.lower() for k in DENYLIST)
 FILTERED = "[Filtered]"
 # `password=...` inside strings (URLs, reprs of requests in stack frames).
 KEY_VALUE = re.compile(r"(?i)\b(" + "|".join(re.escape(k) for k in DENYLIST) + r")=([^&\s'\"]+)")
-SKIPPED_PATHS = ("/healthz", "/static/")
 
 
 def detect_environment(hostname: str) -> str:
@@ -121,9 +120,8 @@ def init_sentry(app: Flask) -> bool:
 def _traces_sampler(rate: float):
     def sampler(sampling_context: dict) -> float:
         path = (sampling_context.get("wsgi_environ") or {}).get("PATH_INFO", "")
-        if path == "/healthz" or path.startswith("/static/"):
-            return 0.0
-        return rate
+        untraced = path == "/healthz" or path.startswith("/static/")
+        return 0.0 if untraced else rate
 
     return sampler
 
@@ -141,18 +139,14 @@ def _set_static_contexts(app: Flask, environment: str) -> None:
             "environment": environment,
         },
     )
-    auth = (
-        "token"
-        if config.get("PROXMOX_TOKEN_VALUE")
-        else ("password" if config.get("PROXMOX_PASSWORD") else "none")
-    )
+    proxmox = app.extensions["proxmox"].settings
     scope.set_context(
         "proxmox",
         {
-            "host": config.get("PROXMOX_HOST"),
-            "port": config.get("PROXMOX_PORT"),
-            "verify_ssl": bool(config.get("PROXMOX_VERIFY_SSL")),
-            "auth_method": auth,
+            "host": proxmox.host,
+            "port": proxmox.port,
+            "verify_ssl": bool(proxmox.verify_ssl),
+            "auth_method": proxmox.auth_method or "none",
         },
     )
     scheme = urlsplit(config["SQLALCHEMY_DATABASE_URI"]).scheme
@@ -163,8 +157,6 @@ def attach_request_context() -> None:
     """before_request: who is asking (user and role tags) and a breadcrumb for the request."""
     if request.path.startswith("/static/"):
         return
-    from flask import current_app
-
     if current_user.is_authenticated:
         user: dict[str, Any] = {
             "id": str(current_user.id),
@@ -186,9 +178,9 @@ def attach_request_context() -> None:
 
 def capture(
     exc: BaseException,
-    error_type: str | None,
-    context_name: str | None,
-    context: dict | None,
+    error_type: str | None = None,
+    context_name: str | None = None,
+    context: dict | None = None,
     tags: dict | None = None,
 ) -> str | None:
     """Send one event for exc with its tags and context; returns the event id (None when off)."""

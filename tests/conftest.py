@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 
 import pytest
 import sentry_sdk
@@ -21,6 +23,32 @@ TOKEN_NAME = "portal"
 TOKEN_VALUE = "tok-3f9c1d7e-test-secret"
 ADMIN_PASSWORD = "admin-password-1"
 USER_PASSWORD = "user-password-1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def csrf_token_in(html: str | bytes) -> str:
+    """The CSRF token of the first form in a page."""
+    text = html.decode() if isinstance(html, bytes) else html
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
+
+
+def log_in(app, username: str = "alice", role: str = "admin"):
+    """Create <username> (password ADMIN_PASSWORD) in app and return a client logged in as them."""
+    with app.app_context():
+        user_service.create_user(username, ADMIN_PASSWORD, role, f"{username}@example.com")
+        db.session.remove()
+    client = app.test_client()
+    data = {"username": username, "password": ADMIN_PASSWORD}
+    if app.config.get("WTF_CSRF_ENABLED", True):
+        data["csrf_token"] = csrf_token_in(client.get("/login").data)
+    assert client.post("/login", data=data).status_code == 302
+    return client
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The factory and configuration."""
 
+import os
+
 import pytest
 
 from app import config, create_app
@@ -70,8 +72,6 @@ def test_dotenv_file_is_loaded_without_overriding_the_environment(monkeypatch, t
     monkeypatch.setenv("PORTAL_TEST_B", "from-env")
     monkeypatch.delenv("PORTAL_TEST_A", raising=False)
     config.load_dotenv_file()
-    import os
-
     assert os.environ["PORTAL_TEST_A"] == "from-file"
     assert os.environ["PORTAL_TEST_B"] == "from-env"
     monkeypatch.delenv("PORTAL_TEST_A")

@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,9 @@ from pathlib import Path
 
 import requests
 
+from tests.conftest import csrf_token_in, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -58,7 +53,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         wait_healthy(base + "/healthz", demo)
         session = requests.Session()
         page = session.get(base + "/login").text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        token = csrf_token_in(page)
         dashboard = session.post(
             base + "/login",
             data={"username": "admin", "password": "demo-test-pass", "csrf_token": token},

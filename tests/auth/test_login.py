@@ -4,6 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
+from tests.conftest import csrf_token_in
 
 BAD_LOGIN = b"Invalid username or password."
 
@@ -132,11 +133,8 @@ def test_csrf_rejects_a_post_without_token(make_app, accounts):
 
 
 def test_csrf_token_from_the_form_is_accepted(make_app, accounts):
-    import re
-
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
-    page = client.get("/login").data.decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token_in(client.get("/login").data)
     response = client.post(
         "/login", data={"username": "alice", "password": accounts["alice"], "csrf_token": token}
     )

@@ -99,7 +99,7 @@ def test_node_page(cluster, admin_client):
     assert "<h1>pve2" in page
     assert listed(page.encode(), 0) == [101, 200]
     assert listed(page.encode(), 1) == [9001]
-    paths = [p for _, p in [(m, p) for m, p, _ in cluster.requests]]
+    paths = [path for _, path, _ in cluster.requests]
     assert paths == ["/api2/json/cluster/resources", "/api2/json/nodes/pve2/status"]
 
 

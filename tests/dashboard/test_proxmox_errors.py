@@ -1,30 +1,11 @@
 """What a person sees when Proxmox is down, refuses the portal, or hangs."""
 
-import socket
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def logged_in(make_app, **config):
-    from tests.conftest import ADMIN_PASSWORD
-
-    app = make_app(**config)
-    from app.services import users
-
-    with app.app_context():
-        users.create_user("alice", ADMIN_PASSWORD, "admin")
-    client = app.test_client()
-    client.post("/login", data={"username": "alice", "password": ADMIN_PASSWORD})
-    return client
+from tests.conftest import free_port, log_in
 
 
 def test_unreachable_proxmox_gives_503_page(make_app):
-    port = closed_port()
-    response = logged_in(make_app, PROXMOX_HOST="127.0.0.1", PROXMOX_PORT=port).get("/")
+    port = free_port()
+    response = log_in(make_app(PROXMOX_HOST="127.0.0.1", PROXMOX_PORT=port)).get("/")
     assert response.status_code == 503
     page = response.data.decode()
     assert "Proxmox VE is unreachable" in page
@@ -33,7 +14,7 @@ def test_unreachable_proxmox_gives_503_page(make_app):
 
 
 def test_wrong_token_gives_502_page_without_the_secret(make_app):
-    response = logged_in(make_app, PROXMOX_TOKEN_VALUE="wrong-secret-value").get("/")
+    response = log_in(make_app(PROXMOX_TOKEN_VALUE="wrong-secret-value")).get("/")
     assert response.status_code == 502
     page = response.data.decode()
     assert "refused the API token root@pam!portal" in page
@@ -41,7 +22,7 @@ def test_wrong_token_gives_502_page_without_the_secret(make_app):
 
 
 def test_hanging_proxmox_gives_504_page(make_app, pve):
-    client = logged_in(make_app, PROXMOX_TIMEOUT=1)
+    client = log_in(make_app(PROXMOX_TIMEOUT=1))
     pve.flaky_network(hang_rate=1.0, hang_secs=4)
     response = client.get("/")
     pve.flaky_network()
@@ -50,7 +31,7 @@ def test_hanging_proxmox_gives_504_page(make_app, pve):
 
 
 def test_proxmox_error_as_json_for_api_clients(make_app):
-    client = logged_in(make_app, PROXMOX_TOKEN_VALUE="wrong-secret-value")
+    client = log_in(make_app(PROXMOX_TOKEN_VALUE="wrong-secret-value"))
     response = client.get("/", headers={"Accept": "application/json"})
     assert response.status_code == 502
     assert response.json["error"] == "Proxmox VE refused the portal's credentials"

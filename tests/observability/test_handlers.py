@@ -4,20 +4,7 @@ import pytest
 from flask import abort
 
 from app.errors import AppServiceError, ProxmoxError
-from tests.conftest import ADMIN_PASSWORD
-
-
-def logged_in(app, username="alice", role="admin"):
-    from app.services import users
-
-    with app.app_context():
-        users.create_user(username, ADMIN_PASSWORD, role, f"{username}@example.com")
-    client = app.test_client()
-    assert (
-        client.post("/login", data={"username": username, "password": ADMIN_PASSWORD}).status_code
-        == 302
-    )
-    return client
+from tests.conftest import log_in
 
 
 @pytest.fixture
@@ -58,7 +45,7 @@ def only_event(transport) -> dict:
 
 def test_proxmox_error_event(sentry):
     app, transport = sentry(PROXMOX_TOKEN_VALUE="wrong-token-value-123")
-    client = logged_in(app)
+    client = log_in(app)
     response = client.get("/")
     assert response.status_code == 502
     event = only_event(transport)
@@ -75,7 +62,7 @@ def test_proxmox_error_event(sentry):
 
 def test_timeout_is_a_504_with_one_event(sentry, pve):
     app, transport = sentry(PROXMOX_TIMEOUT=1)
-    client = logged_in(app)
+    client = log_in(app)
     pve.flaky_network(hang_rate=1.0, hang_secs=3)
     response = client.get("/")
     pve.flaky_network()
@@ -85,7 +72,7 @@ def test_timeout_is_a_504_with_one_event(sentry, pve):
 
 def test_app_service_error_event(boom_app):
     app, transport = boom_app
-    response = logged_in(app).get("/boom/service")
+    response = log_in(app).get("/boom/service")
     assert response.status_code == 409
     event = only_event(transport)
     assert event["tags"]["error_type"] == "app_service"
@@ -100,7 +87,7 @@ def test_app_service_error_event(boom_app):
 
 def test_unhandled_error_event_and_json_reference(boom_app):
     app, transport = boom_app
-    response = logged_in(app).get("/boom/unhandled?page=2", headers={"Accept": "application/json"})
+    response = log_in(app).get("/boom/unhandled?page=2", headers={"Accept": "application/json"})
     assert response.status_code == 500
     event = only_event(transport)
     assert event["tags"]["error_type"] == "unhandled"
@@ -113,20 +100,20 @@ def test_unhandled_error_event_and_json_reference(boom_app):
 
 def test_5xx_http_exception_is_sent_with_status_tag(boom_app):
     app, transport = boom_app
-    assert logged_in(app).get("/boom/abort500").status_code == 503
+    assert log_in(app).get("/boom/abort500").status_code == 503
     assert only_event(transport)["tags"]["status_code"] == "503"
 
 
 @pytest.mark.parametrize("path", ["/boom/abort404", "/boom/abort403", "/no/such/page"])
 def test_4xx_are_never_sent(boom_app, path):
     app, transport = boom_app
-    assert logged_in(app).get(path).status_code in (403, 404)
+    assert log_in(app).get(path).status_code in (403, 404)
     assert transport.events() == []
 
 
 def test_admin_page_403_for_user_is_not_sent(sentry):
     app, transport = sentry()
-    assert logged_in(app, "bob", "user").get("/admin/users").status_code == 403
+    assert log_in(app, "bob", "user").get("/admin/users").status_code == 403
     assert transport.events() == []
 
 
@@ -143,7 +130,7 @@ def test_failing_error_handler_gives_plain_500(boom_app, monkeypatch):
     import app.errors as errors
 
     monkeypatch.setattr(errors, "render_template", lambda *a, **k: 1 / 0)
-    response = logged_in(app).get("/boom/unhandled")
+    response = log_in(app).get("/boom/unhandled")
     assert response.status_code == 500
     assert response.data == b"500 Internal Server Error"
 

@@ -5,7 +5,13 @@ import sentry_sdk
 
 from app import create_app
 from app.observability import detect_environment
-from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, assert_no_secrets
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    TOKEN_VALUE,
+    assert_no_secrets,
+    csrf_token_in,
+    log_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,12 +89,7 @@ def test_malformed_dsn_keeps_the_portal_serving(make_app, caplog):
 
 
 def login_and_fail(app):
-    from app.services import users
-
-    with app.app_context():
-        users.create_user("alice", ADMIN_PASSWORD, "admin", "alice@example.com")
-    client = app.test_client()
-    client.post("/login", data={"username": "alice", "password": ADMIN_PASSWORD})
+    client = log_in(app)
     client.get("/nodes/pve1")  # a successful page with Proxmox calls: breadcrumbs
     return client, client.get("/", environ_base={"REMOTE_ADDR": "127.0.0.42"})
 
@@ -131,23 +132,13 @@ def test_proxmox_calls_are_spans_in_traces(sentry):
 def test_secret_sweep_with_secrets_in_every_place(sentry, pve):
     """Passwords, CSRF, cookies, Authorization, PVEAuthCookie, token, SECRET_KEY: none arrive."""
     app, transport = sentry(WTF_CSRF_ENABLED=True, SENTRY_TRACES_SAMPLE_RATE=1.0)
-    import re
 
     @app.route("/boom/leak", methods=["GET", "POST"])
     def leak():
         raise RuntimeError(f"token {TOKEN_VALUE} key {app.config['SECRET_KEY']}")
 
-    from app.services import users
-
-    with app.app_context():
-        users.create_user("alice", ADMIN_PASSWORD, "admin")
-    client = app.test_client()
-    token = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/login").data.decode()
-    ).group(1)
-    client.post(
-        "/login", data={"username": "alice", "password": ADMIN_PASSWORD, "csrf_token": token}
-    )
+    client = log_in(app)
+    token = csrf_token_in(client.get("/account/password").data)
     session_cookie = client.get_cookie("session").value
 
     client.post(

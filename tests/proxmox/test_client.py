@@ -1,13 +1,11 @@
 """The Proxmox layer against a real fakepve over HTTPS: success and every way a call can fail."""
 
-import socket
-
 import pytest
 
 from app.errors import ProxmoxError
 from app.proxmox import ProxmoxClient, ProxmoxSettings
 from app.proxmox.cluster import cluster_resources
-from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE
+from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port
 
 
 @pytest.fixture
@@ -38,12 +36,6 @@ def failure(client: ProxmoxClient, path="version") -> ProxmoxError:
     with pytest.raises(ProxmoxError) as caught:
         client.get(path)
     return caught.value
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_token_login_reads_the_cluster(pve, connect):
@@ -92,7 +84,7 @@ def test_wrong_password_is_an_auth_error(pve, connect):
 
 
 def test_unreachable_host(pve, connect):
-    port = closed_port()
+    port = free_port()
     error = failure(connect(host="127.0.0.1", port=port))
     assert (error.kind, error.http_status, error.status_code) == ("unreachable", 503, None)
     assert error.message == f"Could not connect to Proxmox at 127.0.0.1:{port}."

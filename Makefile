@@ -1,12 +1,15 @@
 # make demo  - fakepve with a demo cluster + SQLite + gunicorn on http://127.0.0.1:5000
-# make test  - the whole test suite (unit tests against a real fakepve over HTTPS)
+# make test  - the whole test suite: unit tests against a real fakepve over HTTPS, and the
+#              end-to-end tests (portal under gunicorn reporting to a real Bugsink)
+# make e2e   - only the end-to-end tests
 # make lint  - ruff
 
 VENV ?= .venv
+BUGSINK_VENV ?= .venv-bugsink
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test e2e lint venv bugsink clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,15 +18,25 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/.installed
 
+$(BUGSINK_VENV)/bin/.installed: requirements-e2e.txt
+	test -x $(BUGSINK_VENV)/bin/python || $(PYTHON) -m venv $(BUGSINK_VENV)
+	$(BUGSINK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-e2e.txt
+	touch $@
+
+bugsink: $(BUGSINK_VENV)/bin/.installed
+
 demo: venv
 	VENV=$(VENV) bash scripts/demo.sh
 
-test: venv
-	$(BIN)/pytest
+test: venv bugsink
+	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest
+
+e2e: venv bugsink
+	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest tests/e2e
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) instance/demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BUGSINK_VENV) instance/demo .pytest_cache .ruff_cache

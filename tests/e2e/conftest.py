@@ -1,0 +1,143 @@
+"""Servers for the end-to-end tests: Bugsink, fakepve and the portal under gunicorn.
+
+All three run as their own processes on 127.0.0.1, as they would in production.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.wait_for_port import wait_for_port
+from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, free_port
+from tests.e2e.bugsink import Bugsink
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SECRET_KEY = "e2e-secret-key-5d1c"
+
+
+@pytest.fixture(scope="module")
+def bugsink(tmp_path_factory):
+    server = Bugsink(tmp_path_factory.mktemp("bugsink"), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pve_server(tmp_path_factory):
+    """fakepve with the demo cluster, run the way `make demo` runs it."""
+    pki = tmp_path_factory.mktemp("pki")
+    port = free_port()
+    env = {**os.environ, "FAKEPVE_TOKEN_VALUE": TOKEN_VALUE, "FAKEPVE_ROOT_PASSWORD": "e2e-root"}
+    process = subprocess.Popen(
+        [BIN / "python", "scripts/fakepve_demo.py", "demo/cluster.json", "--host", "127.0.0.1",
+         "--port", str(port), "--time-scale", "0", "--pki-dir", pki],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert wait_for_port("127.0.0.1", port, 30), "fakepve did not start"
+    yield {"host": f"127.0.0.1:{port}", "cafile": str(pki / "fakepve.crt")}
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@dataclass
+class Portal:
+    """The portal under gunicorn; `log` is gunicorn's output once it has stopped."""
+
+    url: str
+    release: str
+    process: subprocess.Popen
+    log_path: Path
+    log: str = ""
+    worker_pids: set[int] = field(default_factory=set)
+
+    def session(self, username: str, password: str) -> requests.Session:
+        """A browser-like session logged in as username."""
+        session = requests.Session()
+        page = session.get(self.url + "/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        data = {"username": username, "password": password, "csrf_token": token}
+        assert session.post(self.url + "/login", data=data).url == self.url + "/"
+        return session
+
+    def stop(self) -> None:
+        """SIGTERM, as systemd or Ctrl-C would: workers flush their queued events and exit."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        self.log = self.log_path.read_text()
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory, bugsink, pve_server):
+    """tests.e2e.failing_app under gunicorn.conf.py (2 workers, preload) reporting to Bugsink."""
+    workdir = tmp_path_factory.mktemp("portal")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite'}",
+        "PROXMOX_HOST": pve_server["host"],
+        "PROXMOX_USER": "root@pam",
+        "PROXMOX_TOKEN_NAME": "portal",
+        "PROXMOX_TOKEN_VALUE": TOKEN_VALUE,
+        "PROXMOX_PASSWORD": "",
+        "PROXMOX_VERIFY_SSL": pve_server["cafile"],
+        "SENTRY_DSN": bugsink.dsn,
+        "SENTRY_ENVIRONMENT": "development",
+        "SENTRY_RELEASE": f"portal-e2e-{uuid.uuid4().hex[:8]}",
+        "SENTRY_DEBUG": "false",
+        "PORT": str(port),
+        "GUNICORN_WORKERS": "2",
+    }
+
+    def flask(*args: str) -> None:
+        subprocess.run([BIN / "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+
+    flask("init-db")
+    flask("users", "create", "alice", "--role", "admin", "--password", ADMIN_PASSWORD,
+          "--email", "alice@example.com")  # fmt: skip
+    flask("users", "create", "bob", "--role", "user", "--password", USER_PASSWORD)
+    log_path = workdir / "gunicorn.log"
+    with open(log_path, "w") as log:  # gunicorn keeps its own copy
+        process = subprocess.Popen(
+            [BIN / "gunicorn", "-c", "gunicorn.conf.py", "tests.e2e.failing_app:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    portal = Portal(f"http://127.0.0.1:{port}", env["SENTRY_RELEASE"], process, log_path)
+    wait_for_workers(portal, 2)
+    yield portal
+    portal.stop()
+
+
+def wait_for_workers(portal: Portal, count: int, seconds: float = 60) -> None:
+    """Until gunicorn has booted `count` workers and answers /healthz."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert portal.process.poll() is None, portal.log_path.read_text()
+        booted = re.findall(r"Booting worker with pid: (\d+)", portal.log_path.read_text())
+        if len(booted) >= count:
+            try:
+                if requests.get(portal.url + "/healthz", timeout=2).status_code == 200:
+                    portal.worker_pids = {int(pid) for pid in booted}
+                    return
+            except requests.ConnectionError:
+                pass
+        time.sleep(0.2)
+    raise AssertionError("gunicorn did not come up:\n" + portal.log_path.read_text())

@@ -1,0 +1,103 @@
+"""Each error class reaches a real Bugsink exactly once from the portal under gunicorn.
+
+One scenario, in order: as a logged-in admin and user, provoke every error class over HTTP,
+plus pages that must not report; stop gunicorn; then read everything back from Bugsink's API.
+"""
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from tests.conftest import ADMIN_PASSWORD, SECRETS, USER_PASSWORD
+from tests.e2e.conftest import SECRET_KEY
+
+QUERY_SECRET = "hunter2-in-the-query"
+
+
+def reference_in(response: requests.Response) -> str:
+    """The error reference (Sentry event id) the error page shows."""
+    match = re.search(r"<code[^>]*>([0-9a-f]{32})</code>", response.text)
+    assert match, f"no error reference on the {response.status_code} page"
+    return match.group(1)
+
+
+def test_every_error_class_reaches_bugsink_once(portal, bugsink):
+    admin = portal.session("alice", ADMIN_PASSWORD)
+    user = portal.session("bob", USER_PASSWORD)
+    expected = {}  # event id -> (error_type, username)
+
+    # Pages that work or refuse politely report nothing.
+    assert admin.get(portal.url + "/").status_code == 200
+    assert admin.get(portal.url + "/no-such-page").status_code == 404
+    assert user.get(portal.url + "/admin/users").status_code == 403
+
+    response = admin.get(portal.url + "/e2e/proxmox")
+    assert response.status_code == 502
+    expected[reference_in(response)] = ("proxmox", "alice")
+
+    response = user.get(portal.url + "/e2e/service")
+    assert response.status_code == 409
+    expected[reference_in(response)] = ("app_service", "bob")
+
+    response = admin.get(portal.url + "/e2e/unavailable", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    expected[response.json()["reference"]] = (None, "alice")
+
+    # Sync workers serve one request at a time: two slow requests at once need both workers.
+    url = portal.url + f"/e2e/unhandled?delay=1.5&password={QUERY_SECRET}"
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(lambda _: admin.get(url), range(2)))
+    for response in responses:
+        assert response.status_code == 500
+        expected[reference_in(response)] = ("unhandled", "alice")
+
+    # Anonymous, then stop gunicorn at once: the worker flushes this event on its way out.
+    response = requests.get(portal.url + "/e2e/unhandled")
+    expected[reference_in(response)] = ("unhandled", None)
+    portal.stop()
+    assert "Traceback" not in portal.log.split("Shutting down")[-1]
+
+    events = bugsink.wait_for_events(len(expected))
+    by_id = {event["event_id"].replace("-", ""): event["data"] for event in events}
+    assert sorted(by_id) == sorted(expected), "each error must arrive exactly once"
+
+    for event_id, (error_type, username) in expected.items():
+        event = by_id[event_id]
+        tags = event["tags"]
+        assert tags.get("error_type") == error_type, event_id
+        assert event["environment"] == "development"
+        assert event["release"] == portal.release
+        assert event["contexts"]["app"]["version"]
+        assert event["contexts"]["proxmox"]["auth_method"] == "token"
+        assert event["contexts"]["proxmox"]["host"] == "127.0.0.1"
+        assert event["contexts"]["database"] == {"scheme": "sqlite"}
+        if username:
+            assert tags["authenticated"] == "true"
+            assert event["user"]["username"] == username
+            assert event["user"]["ip_address"] == "127.0.0.1"
+            assert tags["user_role"] == {"alice": "admin", "bob": "user"}[username]
+        else:
+            assert tags["authenticated"] == "false"
+            assert "user" not in event or not event["user"].get("username")
+
+    proxmox = next(e for i, e in by_id.items() if expected[i][0] == "proxmox")
+    context = proxmox["contexts"]["proxmox_error"]
+    assert context["node"] == "pve1" and context["vmid"] == 999999
+    assert context["api_path"] == "/nodes/pve1/qemu/999999/status/current"
+    service = next(e for i, e in by_id.items() if expected[i][0] == "app_service")
+    assert service["contexts"]["app_service_error"]["quota"] == 3
+    unavailable = next(e for i, e in by_id.items() if expected[i][0] is None)
+    assert unavailable["tags"]["status_code"] == "503"
+
+    # Every worker reports: the two concurrent failures came from both gunicorn workers.
+    unhandled = [e for i, e in by_id.items() if expected[i] == ("unhandled", "alice")]
+    pids = {int(e["contexts"]["unhandled_error"]["attributes"]["worker_pid"]) for e in unhandled}
+    assert pids == portal.worker_pids
+    assert unhandled[0]["contexts"]["unhandled_error"]["query_params"]["delay"] == ["1.5"]
+
+    # The secret sweep, over what the real server stored.
+    stored = json.dumps(events)
+    for secret in [*SECRETS, SECRET_KEY, QUERY_SECRET]:
+        assert secret not in stored, f"a secret ({secret[:4]}...) reached Bugsink"

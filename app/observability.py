@@ -112,9 +112,43 @@ def init_sentry(app: Flask) -> bool:
         return False
     # The error handlers capture explicitly; their log lines must not become second events.
     ignore_logger("app.errors")
+    _warn_once_when_delivery_fails(dsn)
     _set_static_contexts(app, environment)
     app.before_request(attach_request_context)
     return True
+
+
+class _DeliveryFailureWarning(logging.Filter):
+    """Turns the SDK's first failed delivery into one warning on the portal's log.
+
+    Sending happens in a background thread, so a down or slow Sentry never delays a page;
+    without this the failure is silent (the SDK logs it only in debug mode).
+    """
+
+    def __init__(self, dsn: str | None):
+        super().__init__()
+        self.host = urlsplit(dsn or "").netloc.rpartition("@")[2] or "Spotlight"
+        self.warned = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and not self.warned:
+            self.warned = True
+            reason = record.exc_info[1] if record.exc_info else record.getMessage()
+            log.warning(
+                "A Sentry event could not be sent to %s (%s); events are lost while it fails. "
+                "The portal keeps serving; this warning is not repeated.",
+                self.host,
+                reason,
+            )
+        return True  # the SDK's own debug filter decides whether its record is shown
+
+
+def _warn_once_when_delivery_fails(dsn: str | None) -> None:
+    sdk_log = logging.getLogger("sentry_sdk.errors")
+    for old in [f for f in sdk_log.filters if isinstance(f, _DeliveryFailureWarning)]:
+        sdk_log.removeFilter(old)
+    # First in line: the SDK's debug filter, added at init, drops records when debug is off.
+    sdk_log.filters.insert(0, _DeliveryFailureWarning(dsn))
 
 
 def _traces_sampler(rate: float):

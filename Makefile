@@ -2,6 +2,7 @@
 # make test  - the whole test suite: unit tests against a real fakepve over HTTPS, and the
 #              end-to-end tests (portal under gunicorn reporting to a real Bugsink)
 # make e2e   - only the end-to-end tests
+# make bugsink-server - a local Bugsink (Sentry-compatible) on http://127.0.0.1:8000; prints its DSN
 # make lint  - ruff
 
 VENV ?= .venv
@@ -9,7 +10,7 @@ BUGSINK_VENV ?= .venv-bugsink
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test e2e lint venv bugsink clean
+.PHONY: demo test e2e lint venv bugsink bugsink-server clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,9 @@ $(BUGSINK_VENV)/bin/.installed: requirements-e2e.txt
 	touch $@
 
 bugsink: $(BUGSINK_VENV)/bin/.installed
+
+bugsink-server: venv bugsink
+	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/python scripts/local_bugsink.py
 
 demo: venv
 	VENV=$(VENV) bash scripts/demo.sh

@@ -100,6 +100,10 @@ def sentry_check_command() -> None:
     except SentryCheckError as exc:
         event_id = observability.capture(exc, "sentry_check")
     observability.flush()
+    if observability.delivery_failed():
+        raise click.ClickException(
+            f"Sentry did not take the test event {event_id}; see the warning above."
+        )
     click.echo(f"Sent test event {event_id}")
     click.echo(f"environment: {environment}")
     click.echo(f"release: {release}")

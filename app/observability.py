@@ -47,6 +47,7 @@ DENYLIST_LOWER = frozenset(k.lower() for k in DENYLIST)
 FILTERED = "[Filtered]"
 # `password=...` inside strings (URLs, reprs of requests in stack frames).
 KEY_VALUE = re.compile(r"(?i)\b(" + "|".join(re.escape(k) for k in DENYLIST) + r")=([^&\s'\"]+)")
+_delivery_warning: _DeliveryFailureWarning | None = None
 
 
 def detect_environment(hostname: str) -> str:
@@ -144,11 +145,18 @@ class _DeliveryFailureWarning(logging.Filter):
 
 
 def _warn_once_when_delivery_fails(dsn: str | None) -> None:
+    global _delivery_warning
     sdk_log = logging.getLogger("sentry_sdk.errors")
-    for old in [f for f in sdk_log.filters if isinstance(f, _DeliveryFailureWarning)]:
-        sdk_log.removeFilter(old)
+    if _delivery_warning is not None:
+        sdk_log.removeFilter(_delivery_warning)
+    _delivery_warning = _DeliveryFailureWarning(dsn)
     # First in line: the SDK's debug filter, added at init, drops records when debug is off.
-    sdk_log.filters.insert(0, _DeliveryFailureWarning(dsn))
+    sdk_log.filters.insert(0, _delivery_warning)
+
+
+def delivery_failed() -> bool:
+    """True once an event could not be sent (after flush(): did the test event arrive?)."""
+    return _delivery_warning is not None and _delivery_warning.warned
 
 
 def _traces_sampler(rate: float):

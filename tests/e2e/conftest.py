@@ -20,7 +20,7 @@ import requests
 
 from scripts.wait_for_port import wait_for_port
 from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, free_port
-from tests.e2e.bugsink import Bugsink
+from scripts.local_bugsink import Bugsink
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

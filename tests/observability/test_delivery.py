@@ -57,3 +57,11 @@ def test_hanging_sentry_server_never_slows_a_page(sentry, hanging_server):
     for path in ("/boom", "/boom", "/"):
         response, seconds = timed_get(client, path)
         assert response.status_code in (503, 200) and seconds < SLOW_PAGE
+
+
+def test_sentry_check_fails_when_the_server_does_not_take_the_event(sentry):
+    app, _ = sentry(SENTRY_DSN=f"http://public@127.0.0.1:{free_port()}/1", SENTRY_TRANSPORT=None)
+    result = app.test_cli_runner().invoke(args=["sentry-check"])
+    assert result.exit_code == 1
+    assert "Sentry did not take the test event" in result.output
+    assert "Sent test event" not in result.output

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from scripts.wait_for_port import wait_for_port
-from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, free_port
 from scripts.local_bugsink import Bugsink
+from scripts.wait_for_port import wait_for_port
+from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, csrf_token_in, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -67,8 +67,7 @@ class Portal:
         """A browser-like session logged in as username."""
         session = requests.Session()
         page = session.get(self.url + "/login").text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        data = {"username": username, "password": password, "csrf_token": token}
+        data = {"username": username, "password": password, "csrf_token": csrf_token_in(page)}
         assert session.post(self.url + "/login", data=data).url == self.url + "/"
         return session
 

@@ -11,7 +11,8 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # A Proxmox call may take PROXMOX_TIMEOUT seconds; leave room above it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 10
-# The app is built once in the master; the Proxmox client connects lazily in each worker.
+# The app is built once in the master; the Proxmox client connects lazily in each worker, and
+# the Sentry SDK starts a sending thread in each worker on its first event (every worker reports).
 preload_app = True
 accesslog = "-"
 errorlog = "-"

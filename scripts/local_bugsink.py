@@ -64,6 +64,8 @@ class Bugsink:
         if not (self.workdir / "bugsink_conf.py").exists():
             self._set_up()
         self.token = (self.workdir / "api_token").read_text().strip()
+        if wait_for_port("127.0.0.1", self.port, 0.1):
+            raise RuntimeError(f"Port {self.port} is in use; choose another with --port.")
         with open(self.workdir / "server.log", "a") as log:  # the server keeps its own copy
             self.process = subprocess.Popen(
                 [self.bin / "bugsink-manage", "runserver", f"127.0.0.1:{self.port}", "--noreload"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from uuid import uuid4
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -70,12 +71,18 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from app.admin import bp as admin_bp
+    from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
+    from app.guests import bp as guests_bp
     from app.health import bp as health_bp
+    from app.tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(guests_bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
 
@@ -111,5 +118,7 @@ def register_template_helpers(app: Flask) -> None:
         bytes=formatting.human_bytes,
         percent=formatting.percent,
         duration=formatting.duration,
+        timestamp=formatting.timestamp,
     )
+    app.jinja_env.globals["new_request_key"] = lambda: uuid4().hex
     app.jinja_env.globals["app_version"] = app.config["APP_VERSION"]

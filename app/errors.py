@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app import observability
@@ -27,7 +27,7 @@ class ProxmoxError(Exception):
     """
 
     message: str
-    kind: str = "api"  # api | auth | unreachable | timeout | tls | config
+    kind: str = "api"  # api | auth | unreachable | timeout | tls | config | task
     status_code: int | None = None
     pve_message: str | None = None
     errors: dict | None = None
@@ -92,12 +92,11 @@ def _request_fields() -> dict:
     return {"request_path": request.path, "request_method": request.method}
 
 
-def handle_proxmox_error(error: ProxmoxError):
-    """Proxmox down, refusing credentials, timing out or refusing a request."""
-    log.warning("Proxmox error: %s", error.message)
+def report_proxmox_error(error: ProxmoxError) -> str | None:
+    """Send one Sentry event for a Proxmox failure; returns its id (the error reference)."""
     context = {
         "error_message": error.message,
-        **_request_fields(),
+        **(_request_fields() if has_request_context() else {}),
         "api_method": error.api_method,
         "api_path": error.api_path,
         "node": error.node,
@@ -105,8 +104,15 @@ def handle_proxmox_error(error: ProxmoxError):
         "upid": error.upid,
         "status_code": error.status_code,
         "kind": error.kind,
+        "pve_message": error.pve_message,
     }
-    reference = observability.capture(error, "proxmox", "proxmox_error", context)
+    return observability.capture(error, "proxmox", "proxmox_error", context)
+
+
+def handle_proxmox_error(error: ProxmoxError):
+    """Proxmox down, refusing credentials, timing out or refusing a request."""
+    log.warning("Proxmox error: %s", error.message)
+    reference = report_proxmox_error(error)
     title = {
         "unreachable": "Proxmox VE is unreachable",
         "timeout": "Proxmox VE did not answer in time",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -35,3 +37,13 @@ def duration(seconds: int | None) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+def timestamp(value: int | float | datetime | None) -> str:
+    """A Unix time or datetime as `2026-11-29 14:05 UTC`; '—' when missing."""
+    if not value:
+        return "—"
+    moment = value if isinstance(value, datetime) else datetime.fromtimestamp(float(value), UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

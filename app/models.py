@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -53,3 +53,68 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class GuestAssignment(db.Model):
+    """A guest (by its cluster-wide VMID) given to a user; admins see every guest anyway."""
+
+    __tablename__ = "guest_assignments"
+
+    vmid: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Task(db.Model):
+    """A Proxmox task the portal started for someone, followed until it ends."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One per submitted form: a double-submitted form finds the first task instead of a second.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str] = mapped_column(String(64))
+    guest_type: Mapped[str] = mapped_column(String(8))
+    vmid: Mapped[int] = mapped_column(Integer, index=True)
+    upid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|running|stopped
+    exit_status: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "stopped" and (self.exit_status or "").startswith(("OK", "WARNINGS"))
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "stopped" and not self.succeeded
+
+
+class AuditEntry(db.Model):
+    """Who did what to which guest, from where, and how it went (written with the action)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(128), index=True)  # e.g. "qemu/101 on pve1"
+    result: Mapped[str] = mapped_column(String(16))  # started | refused | done
+    detail: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+
+    task: Mapped[Task | None] = relationship()

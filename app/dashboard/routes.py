@@ -1,7 +1,7 @@
 """Dashboard views: thin wrappers over app.services.cluster."""
 
 from flask import abort, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.dashboard import bp
 from app.services import cluster
@@ -11,7 +11,7 @@ from app.services import cluster
 @login_required
 def index():
     """Cluster summary and the guest table, filtered and sorted by query parameters."""
-    resources = cluster.load_resources()
+    resources = cluster.load_resources(current_user)
     query, problems = cluster.parse_query(request.args, [n.name for n in resources.nodes])
     return render_template(
         "dashboard/index.html",
@@ -28,7 +28,7 @@ def index():
 @login_required
 def node(node: str):
     """One node's status and its guests."""
-    page = cluster.node_page(node)
+    page = cluster.node_page(node, current_user)
     if page is None:
         abort(404, description=f"There is no node called {node[:64]!r} in this cluster.")
     node_info, status, guests = page

@@ -223,11 +223,16 @@ def _api_error(exc: ResourceException, settings: ProxmoxSettings, context: dict)
 
 
 def _ids_in(path: str) -> dict:
-    """node and vmid named in an API path such as nodes/pve1/qemu/100/status."""
+    """node, vmid and upid named in an API path such as nodes/pve1/qemu/100/status."""
     parts = path.split("/")
     found: dict[str, Any] = {}
     if len(parts) >= 2 and parts[0] == "nodes":
         found["node"] = parts[1]
     if len(parts) >= 4 and parts[2] in ("qemu", "lxc") and parts[3].isdigit():
         found["vmid"] = int(parts[3])
+    if len(parts) >= 4 and parts[2] == "tasks" and parts[3].startswith("UPID:"):
+        found["upid"] = parts[3]
+        task_id = parts[3].split(":")[6] if parts[3].count(":") >= 7 else ""
+        if task_id.isdigit():
+            found["vmid"] = int(task_id)
     return found

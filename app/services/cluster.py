@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from app.models import User
 from app.proxmox import get_client
-from app.proxmox.cluster import ClusterResources, Guest, Node, cluster_resources, node_status
+from app.proxmox.cluster import ClusterResources, Guest, Node, node_status
+from app.proxmox.guests import GUEST_TYPES
+from app.services import ownership
 
-GUEST_TYPES = ("qemu", "lxc")
 STATUSES = ("running", "stopped", "paused", "unknown")
 SORT_KEYS = {
     "vmid": lambda g: g.vmid,
@@ -96,9 +98,9 @@ def _counts(guests: list[Guest]) -> dict[str, Counter]:
     return counts
 
 
-def load_resources() -> ClusterResources:
-    """The cluster's nodes and guests (one Proxmox call)."""
-    return cluster_resources(get_client())
+def load_resources(user: User) -> ClusterResources:
+    """The cluster's nodes and the guests user may see (one Proxmox call)."""
+    return ownership.visible_resources(user)
 
 
 def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard:
@@ -118,9 +120,9 @@ def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard
     )
 
 
-def node_page(name: str) -> tuple[Node, dict, list[Guest]] | None:
-    """One node, its live status (when online) and its guests; None for an unknown node."""
-    resources = load_resources()
+def node_page(name: str, user: User) -> tuple[Node, dict, list[Guest]] | None:
+    """One node, its live status (when online) and user's guests on it; None when unknown."""
+    resources = load_resources(user)
     node = next((n for n in resources.nodes if n.name == name), None)
     if node is None:
         return None

@@ -1,0 +1,58 @@
+"""Forms on the guest pages. Each carries a request key so a double submit starts one task."""
+
+import re
+from uuid import uuid4
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NoneOf, Regexp
+
+SNAPSHOT_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"  # PVE's configid format
+BACKUP_MODES = [("snapshot", "Snapshot (no downtime)"), ("suspend", "Suspend"), ("stop", "Stop")]
+COMPRESSIONS = [("zstd", "ZSTD (fast and good)"), ("lzo", "LZO (fastest)"), ("gzip", "GZIP"),
+                ("0", "None")]  # fmt: skip
+
+
+def valid_snapshot_name(name: str) -> bool:
+    """PVE's rule for snapshot names: a letter, then letters, digits, '-' or '_'; 40 at most."""
+    return len(name) <= 40 and re.fullmatch(SNAPSHOT_NAME, name) is not None
+
+
+class ActionForm(FlaskForm):
+    """A button that starts a task; the hidden key is new each time the form is shown."""
+
+    request_key = HiddenField(
+        default=lambda: uuid4().hex,
+        validators=[DataRequired(), Length(max=64), Regexp(r"^[0-9a-f]+$")],
+    )
+
+
+class DeleteForm(ActionForm):
+    confirm_name = StringField("Type the guest's name to confirm", validators=[DataRequired()])
+
+
+class SnapshotForm(ActionForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired(),
+            Length(max=40, message="At most 40 characters."),
+            Regexp(
+                SNAPSHOT_NAME,
+                message="Start with a letter; then use letters, digits, '-' and '_' only.",
+            ),
+            NoneOf(["current", "vzdump"], message="Proxmox VE reserves 'current' and 'vzdump'."),
+        ],
+    )
+    description = TextAreaField("Description (optional)", validators=[Length(max=1000)])
+    with_ram = BooleanField("Include RAM (running VMs only)")
+
+
+class BackupForm(ActionForm):
+    storage = SelectField("Storage", validators=[DataRequired()])
+    mode = SelectField("Mode", choices=BACKUP_MODES, default="snapshot")
+    compress = SelectField("Compression", choices=COMPRESSIONS, default="zstd")
+
+
+class OwnerForm(FlaskForm):
+    user_id = SelectField("Assigned to", coerce=int)

@@ -1,0 +1,190 @@
+"""Guest views: thin wrappers over app.services (guests, tasks, ownership, audit)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.errors import ProxmoxError
+from app.extensions import db
+from app.guests import bp
+from app.guests.forms import (
+    ActionForm,
+    BackupForm,
+    DeleteForm,
+    OwnerForm,
+    SnapshotForm,
+    valid_snapshot_name,
+)
+from app.proxmox import guests as pve
+from app.proxmox.cluster import Guest
+from app.services import audit, guests, ownership, tasks
+from app.services.users import list_users
+
+GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>"
+
+
+def _page_url(guest: Guest) -> str:
+    return url_for("guests.show", node=guest.node, guest_type=guest.type, vmid=guest.vmid)
+
+
+@bp.get(GUEST_URL)
+@login_required
+def show(node: str, guest_type: str, vmid: int):
+    """The guest page: status, config, snapshots, recent tasks, charts and actions."""
+    return _render_page(node, guest_type, vmid)
+
+
+def _render_page(node: str, guest_type: str, vmid: int, status: int = 200, **forms):
+    """The guest page, with any submitted form that needs correcting shown with its errors."""
+    timeframe = request.args.get("timeframe", "hour")
+    if timeframe not in pve.TIMEFRAMES:
+        timeframe = "hour"
+    page = guests.load(current_user, node, guest_type, vmid, timeframe)
+    forms.setdefault("snapshot_form", SnapshotForm())
+    forms.setdefault("delete_form", DeleteForm())
+    owner_form = None
+    if current_user.is_admin:
+        owner_form = OwnerForm(user_id=page.owner.id if page.owner else 0)
+        owner_form.user_id.choices = [(0, "nobody (admins only)")] + [
+            (u.id, u.username) for u in list_users() if not u.is_admin
+        ]
+    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
+    return (
+        render_template(
+            "guests/show.html", page=page, action_form=ActionForm(), owner_form=owner_form,
+            portal_tasks=portal_tasks, **forms,
+        ),
+        status,
+    )  # fmt: skip
+
+
+def _start(guest: Guest, action: str, form: ActionForm, call, detail: str | None = None):
+    """Start a task for a valid form and follow it; PVE's refusal goes back to the guest page."""
+    try:
+        task = tasks.start(current_user, guest, action, call, form.request_key.data, detail)
+    except ProxmoxError as error:
+        if error.kind != "api":
+            raise  # Proxmox down or refusing the portal: the error page says so
+        flash(f"Proxmox VE refused to {action} {guest.name}: {error.pve_message or error}", "error")
+        return redirect(_page_url(guest))
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.post(GUEST_URL + "/power/<action>")
+@login_required
+def power(node: str, guest_type: str, vmid: int, action: str):
+    """start, shutdown, stop, reboot, suspend, resume."""
+    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    if action not in pve.LIFECYCLE[guest.type]:
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(_page_url(guest))
+    return _start(
+        guest, action, form, lambda c: pve.lifecycle(c, guest.node, guest.type, guest.vmid, action)
+    )
+
+
+@bp.post(GUEST_URL + "/delete")
+@login_required
+def delete(node: str, guest_type: str, vmid: int):
+    """Delete the guest and its disks, after its name was typed to confirm."""
+    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        if form.confirm_name.data.strip() == guest.name:
+            return _start(
+                guest, "delete", form, lambda c: pve.destroy(c, guest.node, guest.type, vmid)
+            )
+        form.confirm_name.errors = [f"Type {guest.name} exactly to delete this guest."]
+    return _render_page(node, guest_type, vmid, status=400, delete_form=form)
+
+
+@bp.post(GUEST_URL + "/snapshots")
+@login_required
+def create_snapshot(node: str, guest_type: str, vmid: int):
+    """Take a snapshot (with RAM for running VMs when asked)."""
+    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    form = SnapshotForm()
+    if not form.validate_on_submit():
+        return _render_page(node, guest_type, vmid, status=400, snapshot_form=form)
+    name = form.name.data
+
+    def call(client):
+        return pve.create_snapshot(
+            client, guest.node, guest.type, vmid, name, form.description.data or "",
+            with_ram=form.with_ram.data and guest.status == "running",
+        )  # fmt: skip
+
+    return _start(guest, "snapshot", form, call, detail=f"snapshot {name}")
+
+
+@bp.post(GUEST_URL + "/snapshots/<name>/<operation>")
+@login_required
+def snapshot_operation(node: str, guest_type: str, vmid: int, name: str, operation: str):
+    """Roll back to, or delete, one snapshot."""
+    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    calls = {"rollback": pve.rollback_snapshot, "delete": pve.delete_snapshot}
+    if operation not in calls or not valid_snapshot_name(name):
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(_page_url(guest))
+    action = "rollback" if operation == "rollback" else "delsnapshot"
+    return _start(
+        guest, action, form, lambda c: calls[operation](c, guest.node, guest.type, vmid, name),
+        detail=f"snapshot {name}",
+    )  # fmt: skip
+
+
+@bp.route(GUEST_URL + "/backups", methods=["GET", "POST"])
+@login_required
+def backups(node: str, guest_type: str, vmid: int):
+    """The guest's backups, and a form to back it up now."""
+    page = guests.load_backups(current_user, node, guest_type, vmid)
+    form = BackupForm()
+    form.storage.choices = [(s["storage"], s["storage"]) for s in page.storages]
+    if request.method == "POST":
+        if form.validate_on_submit():
+            guest = page.guest
+
+            def call(client):
+                return pve.backup_now(
+                    client, guest.node, vmid, form.storage.data, form.mode.data,
+                    form.compress.data,
+                )  # fmt: skip
+
+            return _start(guest, "backup", form, call, detail=f"to {form.storage.data}")
+        return render_template("guests/backups.html", page=page, form=form), 400
+    return render_template("guests/backups.html", page=page, form=form)
+
+
+@bp.post(GUEST_URL + "/owner")
+@login_required
+def set_owner(node: str, guest_type: str, vmid: int):
+    """Admins assign the guest to a user, or take it back."""
+    if not current_user.is_admin:
+        abort(403)
+    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    form = OwnerForm()
+    users = {u.id: u for u in list_users() if not u.is_admin}
+    form.user_id.choices = [(0, "nobody")] + [(i, u.username) for i, u in users.items()]
+    if not form.validate_on_submit():
+        flash("Choose a user from the list.", "error")
+        return redirect(_page_url(guest))
+    target = audit.target_of(guest.type, vmid, guest.node)
+    if form.user_id.data:
+        ownership.assign(vmid, users[form.user_id.data])
+        audit.record(
+            current_user, "assign", target, "done", f"to {users[form.user_id.data].username}"
+        )
+        flash(f"{guest.name} now belongs to {users[form.user_id.data].username}.", "success")
+    else:
+        ownership.unassign(vmid)
+        audit.record(current_user, "unassign", target, "done")
+        flash(f"{guest.name} is no longer assigned to anyone.", "success")
+    db.session.commit()
+    return redirect(_page_url(guest))

@@ -1,0 +1,126 @@
+"""One guest's API calls (QEMU VMs and LXC containers): each function is one HTTP request.
+
+The two guest types take different parameters (e.g. LXC snapshots have no RAM state); the
+callers pass the guest's type and these functions send only what that type accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.proxmox.client import ProxmoxClient
+
+GUEST_TYPES = ("qemu", "lxc")
+TIMEFRAMES = ("hour", "day", "week")
+LIFECYCLE = {
+    "qemu": ("start", "shutdown", "stop", "reboot", "suspend", "resume"),
+    "lxc": ("start", "shutdown", "stop", "reboot"),
+}
+
+
+def _base(node: str, guest_type: str, vmid: int) -> str:
+    if guest_type not in GUEST_TYPES:
+        raise ValueError(f"unknown guest type {guest_type!r}")
+    return f"nodes/{node}/{guest_type}/{int(vmid)}"
+
+
+def status(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> dict:
+    """GET status/current: state, uptime and live usage."""
+    return client.get(f"{_base(node, guest_type, vmid)}/status/current") or {}
+
+
+def config(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> dict:
+    """GET config: cores, memory, disks, networks, tags, description (and `digest`)."""
+    return client.get(f"{_base(node, guest_type, vmid)}/config") or {}
+
+
+def snapshots(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> list[dict]:
+    """GET snapshot: every snapshot with its parent, plus PVE's `current` pseudo-entry."""
+    return client.get(f"{_base(node, guest_type, vmid)}/snapshot") or []
+
+
+def rrddata(
+    client: ProxmoxClient, node: str, guest_type: str, vmid: int, timeframe: str
+) -> list[dict]:
+    """GET rrddata: averaged CPU, memory, network and disk series for hour, day or week."""
+    path = f"{_base(node, guest_type, vmid)}/rrddata"
+    return client.get(path, timeframe=timeframe, cf="AVERAGE") or []
+
+
+def recent_tasks(client: ProxmoxClient, node: str, vmid: int, limit: int = 10) -> list[dict]:
+    """GET /nodes/{node}/tasks for one guest, newest first."""
+    return client.get(f"nodes/{node}/tasks", vmid=int(vmid), limit=limit) or []
+
+
+def lifecycle(client: ProxmoxClient, node: str, guest_type: str, vmid: int, action: str) -> str:
+    """POST status/{action}; returns the task's UPID."""
+    if action not in LIFECYCLE[guest_type]:
+        raise ValueError(f"{guest_type} guests cannot {action}")
+    return client.request("POST", f"{_base(node, guest_type, vmid)}/status/{action}")
+
+
+def destroy(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> str:
+    """DELETE the guest with its disks, and purge it from backup jobs and HA; returns the UPID."""
+    params: dict[str, Any] = {"purge": 1, "destroy-unreferenced-disks": 1}
+    return client.request("DELETE", _base(node, guest_type, vmid), **params)
+
+
+def create_snapshot(
+    client: ProxmoxClient,
+    node: str,
+    guest_type: str,
+    vmid: int,
+    name: str,
+    description: str = "",
+    with_ram: bool = False,
+) -> str:
+    """POST snapshot; RAM state (`vmstate`) exists for QEMU only. Returns the UPID."""
+    params: dict[str, Any] = {"snapname": name}
+    if description:
+        params["description"] = description
+    if with_ram and guest_type == "qemu":
+        params["vmstate"] = 1
+    return client.request("POST", f"{_base(node, guest_type, vmid)}/snapshot", **params)
+
+
+def rollback_snapshot(client: ProxmoxClient, node: str, guest_type: str, vmid: int, name: str):
+    """POST snapshot/{name}/rollback; returns the UPID."""
+    return client.request("POST", f"{_base(node, guest_type, vmid)}/snapshot/{name}/rollback")
+
+
+def delete_snapshot(client: ProxmoxClient, node: str, guest_type: str, vmid: int, name: str):
+    """DELETE snapshot/{name}; returns the UPID."""
+    return client.request("DELETE", f"{_base(node, guest_type, vmid)}/snapshot/{name}")
+
+
+def backup_storages(client: ProxmoxClient, node: str) -> list[dict]:
+    """GET /nodes/{node}/storage?content=backup: where this node can write backups."""
+    return client.get(f"nodes/{node}/storage", content="backup", enabled=1) or []
+
+
+def backups(client: ProxmoxClient, node: str, storage: str, vmid: int) -> list[dict]:
+    """GET the backup volumes of one guest on one storage."""
+    return (
+        client.get(f"nodes/{node}/storage/{storage}/content", content="backup", vmid=int(vmid))
+        or []
+    )
+
+
+def backup_now(
+    client: ProxmoxClient, node: str, vmid: int, storage: str, mode: str, compress: str
+) -> str:
+    """POST /nodes/{node}/vzdump for one guest; returns the UPID."""
+    return client.request(
+        "POST", f"nodes/{node}/vzdump", vmid=str(vmid), storage=storage, mode=mode,
+        compress=compress,
+    )  # fmt: skip
+
+
+def task_log(client: ProxmoxClient, node: str, upid: str, start: int = 0) -> list[dict]:
+    """GET the task's log lines from line `start` on ({"n": number, "t": text})."""
+    return client.get(f"nodes/{node}/tasks/{upid}/log", start=start, limit=500) or []
+
+
+def task_status(client: ProxmoxClient, node: str, upid: str) -> dict:
+    """GET the task's status: `running` or `stopped`, with `exitstatus` once stopped."""
+    return client.get(f"nodes/{node}/tasks/{upid}/status") or {}

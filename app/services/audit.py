@@ -1,0 +1,85 @@
+"""The audit log: every state-changing action, who did it, from where, and how it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import request
+from sqlalchemy import Select, select
+
+from app.extensions import db
+from app.models import AuditEntry, Task, User
+
+PER_PAGE = 50
+ACTIONS = (
+    "start", "shutdown", "stop", "reboot", "suspend", "resume", "delete",
+    "snapshot", "rollback", "delsnapshot", "backup", "assign", "unassign",
+)  # fmt: skip
+
+
+def target_of(guest_type: str, vmid: int, node: str) -> str:
+    """How a guest is named in the log, e.g. `qemu/101 on pve1`."""
+    return f"{guest_type}/{vmid} on {node}"
+
+
+def record(
+    user: User,
+    action: str,
+    target: str,
+    result: str,
+    detail: str | None = None,
+    task: Task | None = None,
+) -> AuditEntry:
+    """Add an entry to the session; it is committed with the action's own record."""
+    entry = AuditEntry(
+        user_id=user.id,
+        username=user.username,
+        client_address=request.remote_addr if request else None,
+        action=action,
+        target=target,
+        result=result,
+        detail=(detail or None) and detail[:2000],
+        task=task,
+    )
+    db.session.add(entry)
+    return entry
+
+
+@dataclass
+class AuditFilter:
+    """The audit page's filters, as they appear in the URL."""
+
+    user: str = ""
+    action: str = ""
+    target: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    def statement(self, viewer: User) -> Select:
+        """Newest first; a non-admin only ever sees their own entries."""
+        query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        if not viewer.is_admin:
+            query = query.where(AuditEntry.user_id == viewer.id)
+        elif self.user:
+            query = query.where(AuditEntry.username == self.user)
+        if self.action:
+            query = query.where(AuditEntry.action == self.action)
+        if self.target:
+            query = query.where(AuditEntry.target.contains(self.target))
+        if self.since:
+            query = query.where(
+                AuditEntry.created_at >= datetime.combine(self.since, time.min, tzinfo=UTC)
+            )
+        if self.until:
+            end = datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
+            query = query.where(AuditEntry.created_at < end)
+        return query
+
+
+def page(viewer: User, filters: AuditFilter, number: int):
+    """One page of entries (Flask-SQLAlchemy Pagination)."""
+    return db.paginate(
+        filters.statement(viewer), page=number, per_page=PER_PAGE, max_per_page=PER_PAGE,
+        error_out=False,
+    )  # fmt: skip

@@ -1,0 +1,154 @@
+"""A guest's page: status, config, snapshots, recent tasks and charts, in six Proxmox calls.
+
+The number of calls is fixed: it does not grow with the cluster, the guest's snapshots or its
+tasks (cluster/resources to find the guest, then status, config, snapshot, rrddata, tasks).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.models import User
+from app.proxmox import get_client
+from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import Guest
+from app.services import ownership
+from app.services.charts import Chart, build_charts
+
+DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|mp)\d+$|^rootfs$")
+NET_KEY = re.compile(r"^net\d+$")
+SUMMARY_KEYS = (
+    ("cores", "Cores"), ("sockets", "Sockets"), ("cpu", "CPU type"), ("memory", "Memory (MiB)"),
+    ("swap", "Swap (MiB)"), ("ostype", "OS type"), ("arch", "Architecture"), ("boot", "Boot order"),
+    ("onboot", "Start at boot"), ("unprivileged", "Unprivileged"),
+)  # fmt: skip
+
+
+@dataclass
+class Snapshot:
+    """One snapshot in the tree; `depth` is how far below the first snapshot it sits."""
+
+    name: str
+    depth: int
+    description: str = ""
+    snaptime: int | None = None
+    vmstate: bool = False
+    current: bool = False  # PVE's "You are here!" entry, not a real snapshot
+
+
+@dataclass
+class GuestPage:
+    """Everything the guest page shows."""
+
+    guest: Guest
+    status: dict
+    config: dict
+    summary: list[tuple[str, str]]
+    disks: list[tuple[str, str]]
+    networks: list[tuple[str, str]]
+    snapshots: list[Snapshot]
+    pve_tasks: list[dict]
+    charts: list[Chart]
+    timeframe: str
+    actions: list[str] = field(default_factory=list)
+    owner: User | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.status.get("qmpstatus") in ("paused", "suspended")
+
+
+def load(user: User, node: str, guest_type: str, vmid: int, timeframe: str) -> GuestPage:
+    """The guest page of node/type/vmid for user (NotFound when they may not see it)."""
+    guest = ownership.find_guest(user, node, guest_type, vmid)
+    client = get_client()
+    status = pve_guests.status(client, node, guest_type, vmid)
+    config = pve_guests.config(client, node, guest_type, vmid)
+    return GuestPage(
+        guest=guest,
+        status=status,
+        config=config,
+        summary=[(label, str(config[key])) for key, label in SUMMARY_KEYS if key in config],
+        disks=sorted((k, str(v)) for k, v in config.items() if DISK_KEY.match(k)),
+        networks=sorted((k, str(v)) for k, v in config.items() if NET_KEY.match(k)),
+        snapshots=snapshot_tree(pve_guests.snapshots(client, node, guest_type, vmid)),
+        pve_tasks=pve_guests.recent_tasks(client, node, vmid),
+        charts=build_charts(pve_guests.rrddata(client, node, guest_type, vmid, timeframe)),
+        timeframe=timeframe,
+        actions=available_actions(guest_type, status, guest.template),
+        owner=ownership.owner_of(vmid),
+    )
+
+
+def available_actions(guest_type: str, status: dict, template: bool = False) -> list[str]:
+    """The lifecycle buttons that make sense in the guest's current state."""
+    if template:
+        return ["delete"]
+    state = status.get("status")
+    if state == "stopped":
+        return ["start", "delete"]
+    if state != "running":
+        return []
+    if guest_type == "qemu" and status.get("qmpstatus") in ("paused", "suspended"):
+        return ["resume", "stop"]
+    actions = ["shutdown", "reboot", "stop"]
+    if guest_type == "qemu":
+        actions.insert(2, "suspend")
+    return actions
+
+
+def snapshot_tree(entries: list[dict]) -> list[Snapshot]:
+    """PVE's flat snapshot list as a tree (parents before children), with depths."""
+    children: dict[str | None, list[dict]] = {}
+    names = {e.get("name") for e in entries}
+    for entry in entries:
+        parent = entry.get("parent") if entry.get("parent") in names else None
+        children.setdefault(parent, []).append(entry)
+    ordered: list[Snapshot] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for entry in sorted(children.get(parent, []), key=_snapshot_order):
+            name = str(entry.get("name"))
+            ordered.append(
+                Snapshot(
+                    name=name,
+                    depth=depth,
+                    description=str(entry.get("description") or ""),
+                    snaptime=entry.get("snaptime"),
+                    vmstate=bool(entry.get("vmstate")),
+                    current=name == "current",
+                )  # fmt: skip
+            )
+            walk(name, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def _snapshot_order(entry: dict) -> tuple:
+    # "current" (no snaptime) comes after the real snapshots at its level.
+    return (entry.get("name") == "current", entry.get("snaptime") or 0, str(entry.get("name")))
+
+
+@dataclass
+class BackupsPage:
+    """Where the guest's node can write backups, and the guest's backups there."""
+
+    guest: Guest
+    storages: list[dict]
+    backups: list[dict]
+
+
+def load_backups(user: User, node: str, guest_type: str, vmid: int) -> BackupsPage:
+    """One call for the node's backup storages, then one per such storage (a handful)."""
+    guest = ownership.find_guest(user, node, guest_type, vmid)
+    client = get_client()
+    storages = [s for s in pve_guests.backup_storages(client, node) if s.get("active", 1)]
+    found = [
+        {**volume, "storage": storage["storage"]}
+        for storage in storages
+        for volume in pve_guests.backups(client, node, storage["storage"], vmid)
+    ]
+    found.sort(key=lambda v: v.get("ctime") or 0, reverse=True)
+    return BackupsPage(guest=guest, storages=storages, backups=found)

@@ -1,0 +1,146 @@
+"""Proxmox tasks the portal starts: one per submitted form, followed until they end.
+
+Starting: the Task row is claimed by its form's request key first, so a double-submitted form
+starts one task, not two. Following: one Proxmox call per poll (the log from the last line
+seen); PVE's last line, `TASK OK` / `TASK WARNINGS: n` / `TASK ERROR: ...`, ends the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
+
+from app.errors import ProxmoxError, report_proxmox_error
+from app.extensions import db
+from app.models import Task, User, utcnow
+from app.proxmox import ProxmoxClient, get_client
+from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import Guest
+from app.services import audit, ownership
+
+FINAL_PREFIXES = {"TASK OK": "OK", "TASK WARNINGS: ": "WARNINGS: ", "TASK ERROR: ": ""}
+
+
+def start(
+    user: User,
+    guest: Guest,
+    action: str,
+    call: Callable[[ProxmoxClient], str],
+    request_key: str,
+    detail: str | None = None,
+) -> Task:
+    """Run call (which returns a UPID) once per request_key and record it; returns the Task.
+
+    When Proxmox refuses, the refusal goes to the audit log, nothing else is kept, and the
+    ProxmoxError is raised for the page to show PVE's reason.
+    """
+    existing = _by_request_key(request_key)
+    if existing is not None:
+        return existing
+    task = Task(
+        request_key=request_key, user_id=user.id, action=action, node=guest.node,
+        guest_type=guest.type, vmid=guest.vmid,
+    )  # fmt: skip
+    db.session.add(task)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form, submitted twice at the same moment
+        db.session.rollback()
+        return _by_request_key(request_key)
+    target = audit.target_of(guest.type, guest.vmid, guest.node)
+    try:
+        upid = call(get_client())
+    except ProxmoxError as error:
+        db.session.delete(task)
+        result = "refused" if error.kind == "api" else "failed"
+        audit.record(user, action, target, result, error.pve_message or error.message)
+        db.session.commit()
+        raise
+    task.upid, task.status = str(upid), "running"
+    audit.record(user, action, target, "started", detail, task)
+    db.session.commit()
+    return task
+
+
+def _by_request_key(request_key: str) -> Task | None:
+    return db.session.scalar(select(Task).where(Task.request_key == request_key))
+
+
+@dataclass
+class Progress:
+    """New log lines since `start`, where the next poll starts, and the task as it is now."""
+
+    task: Task
+    lines: list[str]
+    next_start: int
+
+
+def follow(task: Task, start: int = 0) -> Progress:
+    """One Proxmox call: the task's log from line `start`; ends the task when PVE says so."""
+    if task.upid is None:
+        return Progress(task, [], start)
+    entries = pve_guests.task_log(get_client(), task.node, task.upid, start)
+    lines = [str(entry.get("t", "")) for entry in entries]
+    if task.status == "running":
+        exit_status = exit_status_in(lines)
+        if exit_status is not None:
+            _finish(task, exit_status)
+    return Progress(task, lines, start + len(entries))
+
+
+def exit_status_in(lines: list[str]) -> str | None:
+    """PVE's exit status from a task's final log line (`OK`, `WARNINGS: n`, the error)."""
+    if not lines:
+        return None
+    last = lines[-1].strip()
+    for prefix, status in FINAL_PREFIXES.items():
+        if last.startswith(prefix):
+            return status + last[len(prefix) :] if prefix != "TASK OK" else status
+    return None
+
+
+def _finish(task: Task, exit_status: str) -> None:
+    """Mark the task stopped; the poll that does it reports a failure to Sentry (once)."""
+    changed = db.session.execute(
+        update(Task)
+        .where(Task.id == task.id, Task.status == "running")
+        .values(status="stopped", exit_status=exit_status, ended_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(task)
+    if changed and task.failed:
+        report_proxmox_error(
+            ProxmoxError(
+                f"The {task.action} task of {task.guest_type}/{task.vmid} failed: {exit_status}",
+                kind="task",
+                pve_message=exit_status,
+                node=task.node,
+                vmid=task.vmid,
+                upid=task.upid,
+            )  # fmt: skip
+        )
+
+
+def get_for(user: User, task_id: int) -> Task:
+    """The task if user may see its guest; NotFound otherwise."""
+    task = db.session.get(Task, task_id)
+    if task is None or not ownership.can_see(user, task.vmid):
+        raise NotFound("There is no such task that you can see.")
+    return task
+
+
+def visible(user: User, vmid: int | None = None, limit: int = 100) -> list[Task]:
+    """Newest first: the tasks of the guests user may see (one guest's when vmid is given)."""
+    query = (
+        select(Task)
+        .where(Task.status != "pending", ownership.guest_clause(user, Task.vmid))
+        .order_by(Task.started_at.desc(), Task.id.desc())
+        .limit(limit)
+    )
+    if vmid is not None:
+        query = query.where(Task.vmid == vmid)
+    return list(db.session.scalars(query))

@@ -1,0 +1,31 @@
+"""Task views: a page per task that follows it live (htmx), and the list of tasks."""
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+
+from app.services import tasks
+from app.tasks import bp
+
+
+@bp.get("/tasks")
+@login_required
+def index():
+    """Every task the portal started on guests the user may see, newest first."""
+    return render_template("tasks/index.html", tasks=tasks.visible(current_user))
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def show(task_id: int):
+    """The task's status and log; the page keeps polling `progress` while it runs."""
+    progress = tasks.follow(tasks.get_for(current_user, task_id))
+    return render_template("tasks/show.html", progress=progress)
+
+
+@bp.get("/tasks/<int:task_id>/progress")
+@login_required
+def progress(task_id: int):
+    """htmx fragment: the log lines after `start`, and the status (one Proxmox call)."""
+    start = request.args.get("start", 0, type=int)
+    progress = tasks.follow(tasks.get_for(current_user, task_id), max(start, 0))
+    return render_template("tasks/_progress.html", progress=progress, poll=True)

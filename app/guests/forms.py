@@ -4,13 +4,28 @@ import re
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NoneOf, Regexp
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NoneOf, Regexp
 
 SNAPSHOT_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"  # PVE's configid format
-BACKUP_MODES = [("snapshot", "Snapshot (no downtime)"), ("suspend", "Suspend"), ("stop", "Stop")]
-COMPRESSIONS = [("zstd", "ZSTD (fast and good)"), ("lzo", "LZO (fastest)"), ("gzip", "GZIP"),
-                ("0", "None")]  # fmt: skip
+BACKUP_MODES = [
+    SelectChoice("snapshot", "Snapshot (no downtime)"),
+    SelectChoice("suspend", "Suspend"),
+    SelectChoice("stop", "Stop"),
+]
+COMPRESSIONS = [
+    SelectChoice("zstd", "ZSTD (fast and good)"),
+    SelectChoice("lzo", "LZO (fastest)"),
+    SelectChoice("gzip", "GZIP"),
+    SelectChoice("0", "None"),
+]
 
 
 def valid_snapshot_name(name: str) -> bool:
@@ -23,7 +38,8 @@ class ActionForm(FlaskForm):
 
     request_key = HiddenField(
         default=lambda: uuid4().hex,
-        validators=[DataRequired(), Length(max=64), Regexp(r"^[0-9a-f]+$")],
+        # InputRequired: the key must come from the submitted form, never from the default.
+        validators=[InputRequired(), Length(max=64), Regexp(r"^[0-9a-f]+$")],
     )
 
 
@@ -41,7 +57,10 @@ class SnapshotForm(ActionForm):
                 SNAPSHOT_NAME,
                 message="Start with a letter; then use letters, digits, '-' and '_' only.",
             ),
-            NoneOf(["current", "vzdump"], message="Proxmox VE reserves 'current' and 'vzdump'."),
+            NoneOf(
+                ["current", "pending", "vzdump"],
+                message="Proxmox VE reserves 'current', 'pending' and 'vzdump'.",
+            ),
         ],
     )
     description = TextAreaField("Description (optional)", validators=[Length(max=1000)])
@@ -56,3 +75,9 @@ class BackupForm(ActionForm):
 
 class OwnerForm(FlaskForm):
     user_id = SelectField("Assigned to", coerce=int)
+
+    def offer(self, users) -> None:
+        """Choices: nobody (admins only), or one of users."""
+        self.user_id.choices = [SelectChoice(0, "nobody (admins only)")] + [
+            SelectChoice(u.id, u.username) for u in users
+        ]

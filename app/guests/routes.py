@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from app.errors import ProxmoxError
 from app.extensions import db
@@ -46,9 +47,7 @@ def _render_page(node: str, guest_type: str, vmid: int, status: int = 200, **for
     owner_form = None
     if current_user.is_admin:
         owner_form = OwnerForm(user_id=page.owner.id if page.owner else 0)
-        owner_form.user_id.choices = [(0, "nobody (admins only)")] + [
-            (u.id, u.username) for u in list_users() if not u.is_admin
-        ]
+        owner_form.offer(u for u in list_users() if not u.is_admin)
     portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
     return (
         render_template(
@@ -146,7 +145,7 @@ def backups(node: str, guest_type: str, vmid: int):
     """The guest's backups, and a form to back it up now."""
     page = guests.load_backups(current_user, node, guest_type, vmid)
     form = BackupForm()
-    form.storage.choices = [(s["storage"], s["storage"]) for s in page.storages]
+    form.storage.choices = [SelectChoice(s["storage"], s["storage"]) for s in page.storages]
     if request.method == "POST":
         if form.validate_on_submit():
             guest = page.guest
@@ -171,7 +170,7 @@ def set_owner(node: str, guest_type: str, vmid: int):
     guest = ownership.find_guest(current_user, node, guest_type, vmid)
     form = OwnerForm()
     users = {u.id: u for u in list_users() if not u.is_admin}
-    form.user_id.choices = [(0, "nobody")] + [(i, u.username) for i, u in users.items()]
+    form.offer(users.values())
     if not form.validate_on_submit():
         flash("Choose a user from the list.", "error")
         return redirect(_page_url(guest))

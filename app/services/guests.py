@@ -53,6 +53,7 @@ class GuestPage:
     timeframe: str
     actions: list[str] = field(default_factory=list)
     owner: User | None = None
+    node_online: bool = True
 
     @property
     def paused(self) -> bool:
@@ -61,7 +62,10 @@ class GuestPage:
 
 def load(user: User, node: str, guest_type: str, vmid: int, timeframe: str) -> GuestPage:
     """The guest page of node/type/vmid for user (NotFound when they may not see it)."""
-    guest = ownership.find_guest(user, node, guest_type, vmid)
+    guest, host = ownership.locate(user, node, guest_type, vmid)
+    if not host.online:  # PVE would answer every call with 595 "No route to host"
+        return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
+                         owner=ownership.owner_of(vmid), node_online=False)  # fmt: skip
     client = get_client()
     status = pve_guests.status(client, node, guest_type, vmid)
     config = pve_guests.config(client, node, guest_type, vmid)

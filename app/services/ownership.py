@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 from app.extensions import db
 from app.models import GuestAssignment, User
 from app.proxmox import get_client
-from app.proxmox.cluster import ClusterResources, Guest, cluster_resources
+from app.proxmox.cluster import ClusterResources, Guest, Node, cluster_resources
 from app.proxmox.guests import GUEST_TYPES
 
 
@@ -45,13 +45,20 @@ def visible_resources(user: User) -> ClusterResources:
     return restrict(cluster_resources(get_client()), user)
 
 
+def locate(user: User, node: str, guest_type: str, vmid: int) -> tuple[Guest, Node]:
+    """The guest at node/type/vmid and its node, if user may see it; NotFound otherwise."""
+    if guest_type in GUEST_TYPES:
+        resources = visible_resources(user)
+        for guest in resources.guests:
+            if (guest.node, guest.type, guest.vmid) == (node, guest_type, vmid):
+                host = next((n for n in resources.nodes if n.name == node), Node(node, "unknown"))
+                return guest, host
+    raise NotFound(f"There is no guest {guest_type[:8]}/{vmid} on {node[:64]} that you can see.")
+
+
 def find_guest(user: User, node: str, guest_type: str, vmid: int) -> Guest:
     """The guest at node/type/vmid if user may see it; NotFound (404) otherwise."""
-    if guest_type in GUEST_TYPES:
-        for guest in visible_resources(user).guests:
-            if (guest.node, guest.type, guest.vmid) == (node, guest_type, vmid):
-                return guest
-    raise NotFound(f"There is no guest {guest_type[:8]}/{vmid} on {node[:64]} that you can see.")
+    return locate(user, node, guest_type, vmid)[0]
 
 
 def owner_of(vmid: int) -> User | None:

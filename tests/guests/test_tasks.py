@@ -1,0 +1,72 @@
+"""Tasks: live progress (one Proxmox call per poll), failures, double submits, task lists."""
+
+import re
+import time
+
+import pytest
+
+from tests.conftest import log_in
+from tests.guests.conftest import last_task, press, pve_calls, url
+
+
+def poll_url(page: str) -> str | None:
+    match = re.search(r'hx-get="([^"]+)"', page)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+@pytest.mark.fakepve(time_scale=1.0)
+def test_slow_shutdown_is_followed_live_one_call_per_poll(app, guests, admin_client):
+    guests.guest(201).shutdown_secs = 2
+    response = press(admin_client, url("lxc", 201, suffix="/power/shutdown"))
+    page = admin_client.get(response.location).data.decode()
+    assert "Running…" in page
+    next_poll, polls = poll_url(page), 0
+    while next_poll and polls < 40:
+        guests.requests.clear()
+        fragment = admin_client.get(next_poll).data.decode()
+        assert len(pve_calls(guests)) == 1 and "/log" in pve_calls(guests)[0][1]
+        next_poll, polls = poll_url(fragment), polls + 1
+        time.sleep(0.2)
+    assert next_poll is None, "the task never finished"
+    assert polls > 1, "the shutdown should still have been running at the first poll"
+    assert "Finished: OK" in fragment and 'hx-swap-oob="beforeend:#task-log"' in fragment
+    assert "TASK OK" in fragment
+    assert guests.guest(201).status == "stopped" and last_task(app).exit_status == "OK"
+
+
+def test_failed_task_shows_pve_error_and_reports_once(sentry, guests):
+    app, transport = sentry()
+    client = log_in(app)
+    guests.fail("POST", "/nodes/pve1/qemu/101/status/start", error="start_failed")
+    response = press(client, url("qemu", 101, suffix="/power/start"))
+    page = client.get(response.location).data.decode()
+    assert "TASK ERROR: start failed: unexpected error" in page
+    client.get(response.location)  # a second look must not report it again
+    task = last_task(app)
+    assert task.failed and task.exit_status == "start failed: unexpected error"
+    events = [e for e in transport.events() if e["tags"].get("error_type") == "proxmox"]
+    assert len(events) == 1
+    context = events[0]["contexts"]["proxmox_error"]
+    assert (context["node"], context["vmid"], context["upid"]) == ("pve1", 101, task.upid)
+    assert context["pve_message"] == "start failed: unexpected error"
+
+
+def test_double_submit_starts_one_task(app, guests, admin_client):
+    first = press(admin_client, url("qemu", 101, suffix="/power/start"), key="abc123")
+    second = press(admin_client, url("qemu", 101, suffix="/power/start"), key="abc123")
+    assert first.location == second.location
+    assert pve_calls(guests, "POST").count(("POST", "/nodes/pve1/qemu/101/status/start")) == 1
+
+
+def test_task_lists(app, guests, admin_client):
+    press(admin_client, url("qemu", 101, suffix="/power/start"))
+    task = last_task(app)
+    listing = admin_client.get("/tasks").data.decode()
+    assert f"/tasks/{task.id}" in listing and "qemu/101" in listing
+    guest_page = admin_client.get(url("qemu", 101)).data.decode()
+    assert f"/tasks/{task.id}" in guest_page  # PVE's task list links to the portal's task page
+
+
+def test_unknown_task_is_404(guests, admin_client):
+    assert admin_client.get("/tasks/999").status_code == 404
+    assert admin_client.get("/tasks/999/progress").status_code == 404

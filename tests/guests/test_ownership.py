@@ -1,0 +1,79 @@
+"""Admins see and act on every guest; a user only on the guests assigned to them."""
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import log_in
+from tests.guests.conftest import last_task, press, pve_calls, url
+
+
+@pytest.fixture
+def bob(app, guests, assign):
+    """User bob owns CT 201; user carol owns VM 101."""
+    bob = log_in(app, "bob", "user")
+    log_in(app, "carol", "user")
+    assign(201, "bob")
+    assign(101, "carol")
+    return bob
+
+
+@pytest.fixture
+def admin(app, bob):
+    return log_in(app, "alice", "admin")
+
+
+def rows(page: bytes) -> set[int]:
+    return {int(v) for v in re.findall(rb'<tr data-vmid="(\d+)">', page)}
+
+
+def test_user_sees_only_their_guests(bob):
+    assert rows(bob.get("/").data) == {201}
+    assert rows(bob.get("/nodes/pve1").data) == {201}
+    assert bob.get(url("lxc", 201)).status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    url("qemu", 101), url("qemu", 301, "pve2"), url("qemu", 101, suffix="/backups"),
+])  # fmt: skip
+def test_other_guests_are_404_by_direct_url(bob, path):
+    assert bob.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(("suffix", "data"), [
+    ("/power/start", {}), ("/delete", {"confirm_name": "web"}), ("/snapshots", {"name": "x"}),
+    ("/snapshots/x/rollback", {}), ("/backups", {"storage": "local", "mode": "stop",
+                                                  "compress": "zstd"}),
+])  # fmt: skip
+def test_user_cannot_act_on_another_users_guest(app, bob, guests, suffix, data):
+    guests.requests.clear()
+    assert press(bob, url("qemu", 101, suffix=suffix), **data).status_code == 404
+    assert pve_calls(guests, "POST") == [] and pve_calls(guests, "DELETE") == []
+    assert last_task(app) is None
+
+
+def test_user_cannot_read_tasks_of_another_users_guest(app, bob, admin):
+    press(admin, url("qemu", 101, suffix="/power/start"))
+    task = last_task(app)
+    assert bob.get(f"/tasks/{task.id}").status_code == 404
+    assert bob.get(f"/tasks/{task.id}/progress").status_code == 404
+    assert f"/tasks/{task.id}" not in bob.get("/tasks").data.decode()
+    press(bob, url("lxc", 201, suffix="/power/reboot"))
+    own = last_task(app)
+    assert bob.get(f"/tasks/{own.id}").status_code == 200
+    assert f"/tasks/{own.id}" in bob.get("/tasks").data.decode()
+
+
+def test_admin_assigns_and_unassigns(app, bob, admin):
+    with app.app_context():
+        bob_id = db.session.scalar(db.select(User.id).where(User.username == "bob"))
+    page = admin.get(url("qemu", 101)).data.decode()
+    assert "carol" in page and "Assign" in page
+    admin.post(url("qemu", 101, suffix="/owner"), data={"user_id": bob_id})
+    assert rows(bob.get("/").data) == {101, 201}
+    admin.post(url("qemu", 101, suffix="/owner"), data={"user_id": 0})
+    assert rows(bob.get("/").data) == {201}
+    assert "/owner" not in bob.get(url("lxc", 201)).data.decode()
+    assert bob.post(url("lxc", 201, suffix="/owner"), data={"user_id": bob_id}).status_code == 403

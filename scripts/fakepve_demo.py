@@ -1,7 +1,8 @@
 """Serve a fake Proxmox VE (fakepve) with the demo cluster and an API token for the portal.
 
-A dev/demo tool, run as its own process by scripts/demo.sh; the portal (app/) never
-imports fakepve. fakepve's own CLI cannot add API tokens or nodes, hence this script.
+A dev/demo tool, run as its own process by scripts/demo.sh and the end-to-end tests; the
+portal (app/) never imports fakepve. fakepve's own CLI cannot add API tokens or nodes, and
+the demo wants charts and backups to show (see DemoPve), hence this script.
 
     python scripts/fakepve_demo.py demo/cluster.json --host 127.0.0.2 --port 8006 \
         --pki-dir instance/demo --token-id root@pam!portal   (token secret in FAKEPVE_TOKEN_VALUE)
@@ -10,11 +11,77 @@ imports fakepve. fakepve's own CLI cannot add API tokens or nodes, hence this sc
 import argparse
 import asyncio
 import json
+import math
 import os
+import time
 from pathlib import Path
 
 from fakepve import FakePve
 from fakepve.certs import make_cert
+
+# PVE's rrddata resolution per timeframe: (seconds between samples, samples).
+TIMEFRAMES = {"hour": (60, 70), "day": (1800, 48), "week": (10800, 56)}
+
+
+class DemoPve(FakePve):
+    """fakepve plus what the demo needs to look alive: usage history and backup files.
+
+    fakepve answers rrddata and vzdump from the schema alone (an empty sample; a task that
+    writes nothing). These keep its parameter checks and add plausible CPU, memory, network
+    and disk series, and a backup file in the storage once a backup task ends.
+    """
+
+    def _routes_demo(self):
+        return [
+            ("GET", "/nodes/{node}/qemu/{vmid}/rrddata", self._rrddata),
+            ("GET", "/nodes/{node}/lxc/{vmid}/rrddata", self._rrddata),
+            ("POST", "/nodes/{node}/vzdump", self._vzdump),
+        ]
+
+    async def _rrddata(self, values, user):
+        guest = self.guest(int(values["vmid"]))
+        return usage_history(guest, values["timeframe"], time.time())
+
+    async def _vzdump(self, values, user):
+        vmid = int(str(values["vmid"]).split(",")[0])
+        guest, storage = self.guest(vmid), values.get("storage", "local")
+        kind = "lxc" if self.ct(vmid) else "qemu"
+
+        async def body():
+            await self.pause(getattr(guest, "start_secs", 5))
+            stamp = time.strftime("%Y_%m_%d-%H_%M_%S", time.gmtime())
+            name = f"vzdump-{kind}-{vmid}-{stamp}.{'tar' if kind == 'lxc' else 'vma'}.zst"
+            self.store_file(storage, name, 700 * 2**20, content="backup")
+            self.storages[storage]["volumes"][f"backup/{name}"]["vmid"] = vmid
+            return f"INFO: Finished Backup of VM {vmid}"
+
+        log = [f"INFO: starting new backup job: vzdump {vmid} --storage {storage}"]
+        return await self.task(
+            guest.node, "vzdump", vmid, user, body, vm=guest, lock=False, log=log
+        )
+
+
+def usage_history(guest, timeframe: str, now: float) -> list[dict]:
+    """Smooth, repeatable samples for one guest; a stopped guest has samples without values."""
+    step, count = TIMEFRAMES[timeframe]
+    cores = int(guest.config.get("cores") or 1)
+    maxmem = int(guest.config.get("memory") or 512) * 2**20
+    end = int(now // step * step)
+    samples = []
+    for i in range(count):
+        moment = end - (count - 1 - i) * step
+        sample = {"time": moment}
+        if guest.status == "running":
+            wave = math.sin(moment / (step * 7) + guest.vmid) * 0.5 + 0.5
+            ripple = math.sin(moment / (step * 2.3) + guest.vmid * 3) * 0.5 + 0.5
+            sample.update(
+                cpu=0.05 + 0.4 * wave * ripple, maxcpu=cores,
+                mem=maxmem * (0.35 + 0.25 * wave), maxmem=maxmem,
+                netin=20000 + 180000 * ripple, netout=8000 + 90000 * wave,
+                diskread=4096 * 40 * wave, diskwrite=4096 * 25 * ripple,
+            )  # fmt: skip
+        samples.append(sample)
+    return samples
 
 
 def load_cluster(pve: FakePve, cluster: dict) -> None:
@@ -48,7 +115,7 @@ def certificate(pki_dir: Path, host: str) -> tuple[str, str]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    pve = FakePve(
+    pve = DemoPve(
         user="root@pam",
         password=os.environ["FAKEPVE_ROOT_PASSWORD"],
         host=args.host,

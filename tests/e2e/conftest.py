@@ -36,14 +36,19 @@ def bugsink(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pve_server(tmp_path_factory):
-    """fakepve with the demo cluster, run the way `make demo` runs it."""
+def pve_server(request, tmp_path_factory):
+    """fakepve with the demo cluster, run the way `make demo` runs it.
+
+    Tasks take no time unless the test module sets FAKEPVE_TIME_SCALE (the demo's tasks
+    last 5 PVE seconds, e.g. 2.5 s at 0.5).
+    """
+    time_scale = getattr(request.module, "FAKEPVE_TIME_SCALE", 0)
     pki = tmp_path_factory.mktemp("pki")
     port = free_port()
     env = {**os.environ, "FAKEPVE_TOKEN_VALUE": TOKEN_VALUE, "FAKEPVE_ROOT_PASSWORD": "e2e-root"}
     process = subprocess.Popen(
         [BIN / "python", "scripts/fakepve_demo.py", "demo/cluster.json", "--host", "127.0.0.1",
-         "--port", str(port), "--time-scale", "0", "--pki-dir", pki],
+         "--port", str(port), "--time-scale", str(time_scale), "--pki-dir", pki],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     assert wait_for_port("127.0.0.1", port, 30), "fakepve did not start"
@@ -79,10 +84,8 @@ class Portal:
         self.log = self.log_path.read_text()
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory, bugsink, pve_server):
-    """tests.e2e.failing_app under gunicorn.conf.py (2 workers, preload) reporting to Bugsink."""
-    workdir = tmp_path_factory.mktemp("portal")
+def start_portal(workdir: Path, pve_server: dict, app: str, **env_vars: str) -> Portal:
+    """The portal `app` under gunicorn.conf.py (2 workers, preload) with alice (admin) and bob."""
     port = free_port()
     env = {
         **os.environ,
@@ -94,12 +97,10 @@ def portal(tmp_path_factory, bugsink, pve_server):
         "PROXMOX_TOKEN_VALUE": TOKEN_VALUE,
         "PROXMOX_PASSWORD": "",
         "PROXMOX_VERIFY_SSL": pve_server["cafile"],
-        "SENTRY_DSN": bugsink.dsn,
-        "SENTRY_ENVIRONMENT": "development",
-        "SENTRY_RELEASE": f"portal-e2e-{uuid.uuid4().hex[:8]}",
-        "SENTRY_DEBUG": "false",
+        "SENTRY_DSN": "",
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
+        **env_vars,
     }
 
     def flask(*args: str) -> None:
@@ -113,14 +114,25 @@ def portal(tmp_path_factory, bugsink, pve_server):
     log_path = workdir / "gunicorn.log"
     with open(log_path, "w") as log:  # gunicorn keeps its own copy
         process = subprocess.Popen(
-            [BIN / "gunicorn", "-c", "gunicorn.conf.py", "tests.e2e.failing_app:app"],
+            [BIN / "gunicorn", "-c", "gunicorn.conf.py", app],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    portal = Portal(f"http://127.0.0.1:{port}", env["SENTRY_RELEASE"], process, log_path)
+    portal = Portal(f"http://127.0.0.1:{port}", env.get("SENTRY_RELEASE", ""), process, log_path)
     wait_for_workers(portal, 2)
+    return portal
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory, bugsink, pve_server):
+    """tests.e2e.failing_app under gunicorn, reporting to Bugsink."""
+    portal = start_portal(
+        tmp_path_factory.mktemp("portal"), pve_server, "tests.e2e.failing_app:app",
+        SENTRY_DSN=bugsink.dsn, SENTRY_ENVIRONMENT="development",
+        SENTRY_RELEASE=f"portal-e2e-{uuid.uuid4().hex[:8]}", SENTRY_DEBUG="false",
+    )  # fmt: skip
     yield portal
     portal.stop()
 

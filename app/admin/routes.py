@@ -37,7 +37,11 @@ def user_create():
     if form.validate_on_submit():
         try:
             user = users.create_user(
-                form.username.data, form.password.data, form.role.data, form.email.data
+                form.username.data,
+                form.password.data,
+                form.role.data,
+                form.email.data,
+                acting=current_user,
             )
         except AppServiceError as refusal:
             form.username.errors.append(refusal.message)

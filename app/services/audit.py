@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import request
+from flask import has_request_context, request
 from sqlalchemy import Select, select
 
 from app.extensions import db
@@ -15,6 +15,7 @@ PER_PAGE = 50
 ACTIONS = (
     "start", "shutdown", "stop", "reboot", "suspend", "resume", "delete",
     "snapshot", "rollback", "delsnapshot", "backup", "assign", "unassign",
+    "create-user", "set-role", "enable-user", "disable-user", "change-password",
 )  # fmt: skip
 
 
@@ -35,7 +36,7 @@ def record(
     entry = AuditEntry(
         user_id=user.id,
         username=user.username,
-        client_address=request.remote_addr if request else None,
+        client_address=request.remote_addr if has_request_context() else None,
         action=action,
         target=target,
         result=result,

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.errors import AppServiceError
 from app.extensions import db
 from app.models import ROLES, User, utcnow
+from app.services import audit
 
 
 @cache
@@ -49,8 +50,14 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.username)))
 
 
-def create_user(username: str, password: str, role: str = "user", email: str | None = None) -> User:
-    """Add a user; refuses a taken name or an unknown role."""
+def create_user(
+    username: str,
+    password: str,
+    role: str = "user",
+    email: str | None = None,
+    acting: User | None = None,
+) -> User:
+    """Add a user; refuses a taken name or an unknown role. An acting admin is audited."""
     username = username.strip()
     if role not in ROLES:
         raise AppServiceError(f"Role must be one of: {', '.join(ROLES)}.")
@@ -61,6 +68,8 @@ def create_user(username: str, password: str, role: str = "user", email: str | N
     user = User(username=username, email=(email or "").strip() or None, role=role, active=True)
     user.set_password(password)
     db.session.add(user)
+    if acting is not None:
+        audit.record(acting, "create-user", f"user/{username}", "done", f"role {role}")
     db.session.commit()
     return user
 
@@ -84,6 +93,7 @@ def set_role(user: User, role: str, acting: User) -> None:
         raise AppServiceError("The portal needs at least one active admin.", http_status=409)
     if user.id == acting.id and role != "admin":
         raise AppServiceError("You cannot remove your own admin role.", http_status=409)
+    audit.record(acting, "set-role", f"user/{user.username}", "done", f"{user.role} → {role}")
     user.role = role
     db.session.commit()
 
@@ -96,6 +106,8 @@ def set_active(user: User, active: bool, acting: User) -> None:
         if user.role == "admin" and user.active and _active_admins() <= 1:
             raise AppServiceError("The portal needs at least one active admin.", http_status=409)
     user.active = active
+    action = "enable-user" if active else "disable-user"
+    audit.record(acting, action, f"user/{user.username}", "done")
     db.session.commit()
 
 
@@ -103,6 +115,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one."""
     if not user.check_password(current):
         raise AppServiceError("Your current password is not correct.")
+    audit.record(user, "change-password", f"user/{user.username}", "done")
     set_password(user, new)
 
 

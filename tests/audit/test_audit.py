@@ -61,3 +61,18 @@ def test_users_see_only_their_own_entries(app, guests):
     seed(app, 10)
     page = bob.get("/audit?user=alice").data
     assert len(entries_on(page)) == 5 and b"alice" not in page.split(b"<tbody>")[1]
+
+
+def test_account_changes_are_logged(app, guests):
+    admin = log_in(app, "alice", "admin")
+    admin.post("/admin/users/new", data={"username": "erin", "role": "user", "email": "",
+                                        "password": "a-long-password-1",
+                                        "confirm": "a-long-password-1"})  # fmt: skip
+    with app.app_context():
+        erin = db.session.scalar(db.select(User).where(User.username == "erin"))
+    admin.post(f"/admin/users/{erin.id}/role", data={"role": "admin"})
+    admin.post(f"/admin/users/{erin.id}/active", data={"active": "0"})
+    page = admin.get("/audit?target=user/erin").data.decode()
+    for action in ("create-user", "set-role", "disable-user"):
+        assert f"<td>{action}</td>" in page
+    assert "user → admin" in page

@@ -61,3 +61,11 @@ def test_expired_ticket_is_renewed(make_app, guests):
     response = press(client, url("qemu", 101, suffix="/power/start"))
     assert "Finished: OK" in client.get(response.location).data.decode()
     assert guests.guest(101).status == "running"
+
+
+def test_missing_privilege_is_refused_with_pves_reason(app, guests, admin_client):
+    guests.fail("POST", "/nodes/pve1/lxc/201/status/reboot", error="permission_denied")
+    response = press(admin_client, url("lxc", 201, suffix="/power/reboot"))
+    page = admin_client.get(response.location).data.decode()
+    assert "Proxmox VE refused to reboot db: Permission check failed (/vms/201, VM.PowerMgmt)" in page
+    assert last_task(app) is None and audit_entries(app)[0][:2] == ("reboot", "refused")

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from app.errors import ProxmoxError
+from app.errors import ProxmoxError, report_proxmox_error
 from app.extensions import db
 from app.guests import bp
 from app.guests.forms import (
@@ -65,7 +65,12 @@ def _start(guest: Guest, action: str, form: ActionForm, call, detail: str | None
     except ProxmoxError as error:
         if error.kind != "api":
             raise  # Proxmox down or refusing the portal: the error page says so
-        flash(f"Proxmox VE refused to {action} {guest.name}: {error.pve_message or error}", "error")
+        reference = report_proxmox_error(error)
+        flash(
+            f"Proxmox VE refused to {action} {guest.name}: {error.pve_message or error}"
+            + (f" (error reference {reference})" if reference else ""),
+            "error",
+        )
         return redirect(_page_url(guest))
     return redirect(url_for("tasks.show", task_id=task.id))
 

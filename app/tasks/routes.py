@@ -3,6 +3,7 @@
 from flask import render_template, request
 from flask_login import current_user, login_required
 
+from app.errors import ProxmoxError
 from app.services import tasks
 from app.tasks import bp
 
@@ -25,7 +26,18 @@ def show(task_id: int):
 @bp.get("/tasks/<int:task_id>/progress")
 @login_required
 def progress(task_id: int):
-    """htmx fragment: the log lines after `start`, and the status (one Proxmox call)."""
-    start = request.args.get("start", 0, type=int)
-    progress = tasks.follow(tasks.get_for(current_user, task_id), max(start, 0))
+    """htmx fragment: the log lines after `start`, and the status (one Proxmox call).
+
+    If Proxmox does not answer, the fragment says so and the page tries again a little later;
+    a background poll is not reported to Sentry (pages that fail to load are).
+    """
+    task = tasks.get_for(current_user, task_id)
+    start = max(request.args.get("start", 0, type=int), 0)
+    try:
+        progress = tasks.follow(task, start)
+    except ProxmoxError as error:
+        progress = tasks.Progress(task, [], start)
+        return render_template(
+            "tasks/_progress.html", progress=progress, poll=True, problem=error.message
+        )
     return render_template("tasks/_progress.html", progress=progress, poll=True)

@@ -70,3 +70,24 @@ def test_task_lists(app, guests, admin_client):
 def test_unknown_task_is_404(guests, admin_client):
     assert admin_client.get("/tasks/999").status_code == 404
     assert admin_client.get("/tasks/999/progress").status_code == 404
+
+
+def test_poll_while_proxmox_is_away_says_so_and_keeps_polling(app, guests, admin_client):
+    press(admin_client, url("qemu", 101, suffix="/power/start"))
+    task = last_task(app)
+    guests.fail("GET", "/log", 500, "proxy gone")
+    fragment = admin_client.get(f"/tasks/{task.id}/progress?start=0")
+    assert fragment.status_code == 200
+    text = fragment.data.decode()
+    assert "Trying again" in text and 'hx-trigger="every 5s"' in text and "start=0" in text
+
+
+def test_refusal_is_reported_once_with_a_reference(sentry, guests):
+    app, transport = sentry()
+    client = log_in(app)
+    guests.fail("POST", "/nodes/pve1/qemu/101/status/start", error="config_lock_timeout")
+    page = client.get(press(client, url("qemu", 101, suffix="/power/start")).location)
+    events = transport.events()
+    assert len(events) == 1 and events[0]["tags"]["error_type"] == "proxmox"
+    assert events[0]["contexts"]["proxmox_error"]["vmid"] == 101
+    assert f"error reference {events[0]['event_id']}" in page.data.decode()

@@ -62,6 +62,9 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         rows = re.findall(r'<tr data-vmid="(\d+)">', dashboard.text)
         assert len(rows) >= 34  # 30+ guests and 4+ templates
         assert dashboard.text.count('class="node-card"') == 3
+        guest = session.get(base + "/guests/pve1/qemu/100")  # web-frontend, running
+        assert guest.status_code == 200
+        assert guest.text.count("<polyline") == 7  # the demo's usage history is drawn
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         demo.wait(timeout=30)

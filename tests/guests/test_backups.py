@@ -1,5 +1,7 @@
 """Backups: back up now as a tracked task, and the guest's backups listed from storage."""
 
+import pytest
+
 from tests.guests.conftest import last_task, press, url
 
 
@@ -9,17 +11,21 @@ def add_backup(pve, vmid: int, name: str, size: int) -> None:
     pve.storages["local"]["volumes"][f"backup/{name}"]["vmid"] = vmid
 
 
-def test_backup_now_and_list(app, guests, admin_client):
-    add_backup(guests, 201, "vzdump-lxc-201-2026_11_28-03_00_00.tar.zst", 123456789)
-    add_backup(guests, 101, "vzdump-qemu-101-2026_11_28-03_00_00.vma.zst", 5)
-    page = admin_client.get(url("lxc", 201, suffix="/backups")).data.decode()
-    assert "vzdump-lxc-201-2026_11_28-03_00_00.tar.zst" in page and "117.7 MiB" in page
-    assert "vzdump-qemu-101" not in page  # another guest's backup
-    response = press(admin_client, url("lxc", 201, suffix="/backups"), storage="local",
-                     mode="snapshot", compress="zstd")  # fmt: skip
+@pytest.mark.parametrize(("kind", "vmid", "other", "mode", "compress"), [
+    ("lxc", 201, 101, "snapshot", "zstd"), ("qemu", 101, 201, "stop", "lzo"),
+])  # fmt: skip
+def test_backup_now_and_list(app, guests, admin_client, kind, vmid, other, mode, compress):
+    add_backup(guests, vmid, f"vzdump-{kind}-{vmid}-2026_11_28-03_00_00.tar.zst", 123456789)
+    add_backup(guests, other, f"vzdump-lxc-{other}-2026_11_28-03_00_00.tar.zst", 5)
+    page = admin_client.get(url(kind, vmid, suffix="/backups")).data.decode()
+    assert f"vzdump-{kind}-{vmid}-2026_11_28-03_00_00.tar.zst" in page and "117.7 MiB" in page
+    assert f"-{other}-" not in page  # another guest's backup
+    response = press(admin_client, url(kind, vmid, suffix="/backups"), storage="local",
+                     mode=mode, compress=compress)  # fmt: skip
     assert "Finished: OK" in admin_client.get(response.location).data.decode()
     body = [b for m, p, b in guests.requests if m == "POST" and p.endswith("/nodes/pve1/vzdump")]
-    assert b"vmid=201" in body[0] and b"storage=local" in body[0] and b"compress=zstd" in body[0]
+    assert f"vmid={vmid}".encode() in body[0] and b"storage=local" in body[0]
+    assert f"mode={mode}".encode() in body[0] and f"compress={compress}".encode() in body[0]
     assert last_task(app).action == "backup"
 
 

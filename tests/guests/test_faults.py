@@ -67,5 +67,7 @@ def test_missing_privilege_is_refused_with_pves_reason(app, guests, admin_client
     guests.fail("POST", "/nodes/pve1/lxc/201/status/reboot", error="permission_denied")
     response = press(admin_client, url("lxc", 201, suffix="/power/reboot"))
     page = admin_client.get(response.location).data.decode()
-    assert "Proxmox VE refused to reboot db: Permission check failed (/vms/201, VM.PowerMgmt)" in page
+    assert (
+        "Proxmox VE refused to reboot db: Permission check failed (/vms/201, VM.PowerMgmt)" in page
+    )
     assert last_task(app) is None and audit_entries(app)[0][:2] == ("reboot", "refused")

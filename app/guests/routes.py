@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app.errors import ProxmoxError, report_proxmox_error
-from app.extensions import db
 from app.guests import bp
 from app.guests.forms import (
     ActionForm,
@@ -19,7 +18,7 @@ from app.guests.forms import (
 )
 from app.proxmox import guests as pve
 from app.proxmox.cluster import Guest
-from app.services import audit, guests, ownership, tasks
+from app.services import guests, ownership, tasks
 from app.services.users import list_users
 
 GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>"
@@ -51,8 +50,8 @@ def _render_page(node: str, guest_type: str, vmid: int, status: int = 200, **for
     portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
     return (
         render_template(
-            "guests/show.html", page=page, action_form=ActionForm(), owner_form=owner_form,
-            portal_tasks=portal_tasks, **forms,
+            "guests/show.html", page=page, owner_form=owner_form, portal_tasks=portal_tasks,
+            **forms,
         ),
         status,
     )  # fmt: skip
@@ -179,16 +178,10 @@ def set_owner(node: str, guest_type: str, vmid: int):
     if not form.validate_on_submit():
         flash("Choose a user from the list.", "error")
         return redirect(_page_url(guest))
-    target = audit.target_of(guest.type, vmid, guest.node)
-    if form.user_id.data:
-        ownership.assign(vmid, users[form.user_id.data])
-        audit.record(
-            current_user, "assign", target, "done", f"to {users[form.user_id.data].username}"
-        )
-        flash(f"{guest.name} now belongs to {users[form.user_id.data].username}.", "success")
+    owner = users.get(form.user_id.data)
+    ownership.set_owner(current_user, guest, owner)
+    if owner:
+        flash(f"{guest.name} now belongs to {owner.username}.", "success")
     else:
-        ownership.unassign(vmid)
-        audit.record(current_user, "unassign", target, "done")
         flash(f"{guest.name} is no longer assigned to anyone.", "success")
-    db.session.commit()
     return redirect(_page_url(guest))

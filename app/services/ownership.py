@@ -16,6 +16,7 @@ from app.models import GuestAssignment, User
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, Guest, Node, cluster_resources
 from app.proxmox.guests import GUEST_TYPES
+from app.services import audit
 
 
 def assigned_vmids(user: User) -> set[int]:
@@ -74,9 +75,16 @@ def assign(vmid: int, user: User) -> None:
     db.session.add(assignment)
 
 
-def unassign(vmid: int) -> None:
-    """Take the guest away from its owner; the caller commits."""
-    db.session.execute(delete(GuestAssignment).where(GuestAssignment.vmid == vmid))
+def set_owner(acting: User, guest: Guest, owner: User | None) -> None:
+    """Assign guest to owner (None: to nobody), audited in the same transaction."""
+    target = audit.target_of(guest.type, guest.vmid, guest.node)
+    if owner is not None:
+        assign(guest.vmid, owner)
+        audit.record(acting, "assign", target, "done", f"to {owner.username}")
+    else:
+        db.session.execute(delete(GuestAssignment).where(GuestAssignment.vmid == guest.vmid))
+        audit.record(acting, "unassign", target, "done")
+    db.session.commit()
 
 
 def guest_clause(user: User, vmid_column):

@@ -22,8 +22,6 @@ from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
 from app.services import audit, ownership
 
-FINAL_PREFIXES = {"TASK OK": "OK", "TASK WARNINGS: ": "WARNINGS: ", "TASK ERROR: ": ""}
-
 
 def start(
     user: User,
@@ -54,10 +52,11 @@ def start(
     target = audit.target_of(guest.type, guest.vmid, guest.node)
     try:
         upid = call(get_client())
-    except ProxmoxError as error:
-        db.session.delete(task)
-        result = "refused" if error.kind == "api" else "failed"
-        audit.record(user, action, target, result, error.pve_message or error.message)
+    except Exception as error:
+        db.session.delete(task)  # nothing was started: free the form's key
+        if isinstance(error, ProxmoxError):
+            result = "refused" if error.kind == "api" else "failed"
+            audit.record(user, action, target, result, error.pve_message or error.message)
         db.session.commit()
         raise
     task.upid, task.status = str(upid), "running"
@@ -94,12 +93,13 @@ def follow(task: Task, start: int = 0) -> Progress:
 
 def exit_status_in(lines: list[str]) -> str | None:
     """PVE's exit status from a task's final log line (`OK`, `WARNINGS: n`, the error)."""
-    if not lines:
-        return None
-    last = lines[-1].strip()
-    for prefix, status in FINAL_PREFIXES.items():
-        if last.startswith(prefix):
-            return status + last[len(prefix) :] if prefix != "TASK OK" else status
+    last = lines[-1].strip() if lines else ""
+    if last == "TASK OK":
+        return "OK"
+    if last.startswith("TASK WARNINGS: "):
+        return last.removeprefix("TASK ")
+    if last.startswith("TASK ERROR: "):
+        return last.removeprefix("TASK ERROR: ")
     return None
 
 

@@ -10,7 +10,7 @@ BUGSINK_VENV ?= .venv-bugsink
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test e2e lint venv bugsink bugsink-server clean
+.PHONY: demo test e2e lint venv bugsink chromium bugsink-server clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,16 +26,21 @@ $(BUGSINK_VENV)/bin/.installed: requirements-e2e.txt
 
 bugsink: $(BUGSINK_VENV)/bin/.installed
 
+# The browser test drives the system Chromium (Playwright cannot download browsers here).
+chromium:
+	@test -n "$$CHROMIUM" || command -v chromium >/dev/null || { \
+	    echo "make test needs Chromium: sudo apt-get install chromium (or set CHROMIUM)"; exit 1; }
+
 bugsink-server: venv bugsink
 	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/python scripts/local_bugsink.py
 
 demo: venv
 	VENV=$(VENV) bash scripts/demo.sh
 
-test: venv bugsink
+test: venv bugsink chromium
 	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest
 
-e2e: venv bugsink
+e2e: venv bugsink chromium
 	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest tests/e2e
 
 lint: venv

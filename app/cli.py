@@ -10,8 +10,9 @@ from flask_migrate import upgrade
 from app import observability
 from app.auth.forms import PASSWORD_MIN
 from app.errors import AppServiceError
+from app.extensions import db
 from app.models import ROLES
-from app.services import users
+from app.services import ownership, users
 
 
 @click.command("init-db")
@@ -77,6 +78,22 @@ def list_users_command() -> None:
     for user in users.list_users():
         state = "active" if user.active else "disabled"
         click.echo(f"{user.username}\t{user.role}\t{state}\t{user.email or ''}")
+
+
+@users_cli.command("assign")
+@click.argument("username")
+@click.argument("vmids", nargs=-1, type=int, required=True)
+def assign_command(username: str, vmids: tuple[int, ...]) -> None:
+    """Give the guests VMIDS to USERNAME (a user; admins see every guest anyway)."""
+    user = users.find_by_username(username)
+    if user is None:
+        raise click.ClickException(f"There is no user called {username!r}.")
+    if user.is_admin:
+        raise click.ClickException(f"{user.username} is an admin and sees every guest already.")
+    for vmid in vmids:
+        ownership.assign(vmid, user)
+    db.session.commit()
+    click.echo(f"{user.username} now has guests {', '.join(map(str, vmids))}.")
 
 
 class SentryCheckError(Exception):

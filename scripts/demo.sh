@@ -13,6 +13,7 @@ new_secret() { "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24)
 FAKEPVE_ADDRESS="${FAKEPVE_HOST:-127.0.0.2}"
 FAKEPVE_PORT="${FAKEPVE_PORT:-8006}"
 ADMIN_PASSWORD="${DEMO_ADMIN_PASSWORD:-demo-admin-pw}"
+USER_PASSWORD="${DEMO_USER_PASSWORD:-demo-user-pw}"
 
 # The demo's own settings win over anything in .env (python-dotenv does not override).
 export SECRET_KEY="$(cat "$DEMO_DIR/secret_key")"
@@ -32,16 +33,23 @@ trap 'kill "$FAKEPVE_PID" 2>/dev/null || true; wait "$FAKEPVE_PID" 2>/dev/null |
 "$BIN/python" scripts/wait_for_port.py "$FAKEPVE_ADDRESS" "$FAKEPVE_PORT" 30
 
 "$BIN/flask" --app wsgi init-db
-if "$BIN/flask" --app wsgi users list | cut -f1 | grep -qx admin; then
-    "$BIN/flask" --app wsgi users set-password admin --password "$ADMIN_PASSWORD"
-else
-    "$BIN/flask" --app wsgi users create admin --role admin --password "$ADMIN_PASSWORD"
-fi
+demo_account() {  # name role password: create it, or reset its password
+    if "$BIN/flask" --app wsgi users list | cut -f1 | grep -qx "$1"; then
+        "$BIN/flask" --app wsgi users set-password "$1" --password "$3"
+    else
+        "$BIN/flask" --app wsgi users create "$1" --role "$2" --password "$3"
+    fi
+}
+demo_account admin admin "$ADMIN_PASSWORD"
+demo_account user user "$USER_PASSWORD"
+# The user's guests: a stopped VM, a stopped container and a running one.
+"$BIN/flask" --app wsgi users assign user 108 118 205 208
 
 cat <<BANNER
 
   Proxmox portal demo: http://127.0.0.1:$PORT
-  Log in as: admin / $ADMIN_PASSWORD
+  Log in as: admin / $ADMIN_PASSWORD   (sees every guest)
+         or: user / $USER_PASSWORD    (sees the 4 guests assigned to them)
   Fake Proxmox VE (fakepve): https://$FAKEPVE_ADDRESS:$FAKEPVE_PORT
   Ctrl-C stops both.
 

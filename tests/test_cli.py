@@ -80,3 +80,14 @@ def test_users_set_password(app, runner, accounts):
         )
     missing = runner.invoke(args=["users", "set-password", "zed", "--password", "new-zed-pass"])
     assert missing.exit_code == 1 and "no user called" in missing.output
+
+
+def test_users_assign(app, runner, accounts):
+    result = runner.invoke(args=["users", "assign", "bob", "101", "205"])
+    assert result.exit_code == 0 and "bob now has guests 101, 205" in result.output
+    with app.app_context():
+        from app.services import ownership, users
+
+        assert ownership.assigned_vmids(users.find_by_username("bob")) == {101, 205}
+    assert "sees every guest" in runner.invoke(args=["users", "assign", "alice", "1"]).output
+    assert "no user called" in runner.invoke(args=["users", "assign", "zed", "1"]).output

@@ -38,6 +38,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         "FAKEPVE_HOST": "127.0.0.1",
         "FAKEPVE_PORT": str(pve_port),
         "DEMO_ADMIN_PASSWORD": "demo-test-pass",
+        "DEMO_USER_PASSWORD": "demo-user-pass",
     }
     log = open(tmp_path / "demo.log", "w")  # noqa: SIM115 - closed below
     demo = subprocess.Popen(
@@ -65,12 +66,24 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         guest = session.get(base + "/guests/pve1/qemu/100")  # web-frontend, running
         assert guest.status_code == 200
         assert guest.text.count("<polyline") == 7  # the demo's usage history is drawn
+        user = requests.Session()
+        token = csrf_token_in(user.get(base + "/login").text)
+        mine = user.post(
+            base + "/login",
+            data={"username": "user", "password": "demo-user-pass", "csrf_token": token},
+        )
+        assert sorted(re.findall(r'<tr data-vmid="(\d+)">', mine.text)) == [
+            "108",
+            "118",
+            "205",
+            "208",
+        ]
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         demo.wait(timeout=30)
         log.close()
     output = (tmp_path / "demo.log").read_text()
-    assert "admin / demo-test-pass" in output
+    assert "admin / demo-test-pass" in output and "user / demo-user-pass" in output
     leftovers = subprocess.run(
         ["pgrep", "-f", f"--port {pve_port}"], capture_output=True, text=True
     ).stdout

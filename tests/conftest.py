@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import socket
@@ -49,6 +50,21 @@ def log_in(app, username: str = "alice", role: str = "admin"):
         data["csrf_token"] = csrf_token_in(client.get("/login").data)
     assert client.post("/login", data=data).status_code == 302
     return client
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    """Collect garbage once the test's fakepve has stopped, here in the main thread.
+
+    Otherwise the sockets it leaves behind are collected later inside the next fakepve's
+    thread, where pytest formats their ResourceWarning while the main thread parses ASTs
+    (werkzeug builds URL rules with `ast`): CPython 3.11's AST state is not thread-safe and
+    fails with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905).
+    """
+    try:
+        return (yield)
+    finally:
+        gc.collect()
 
 
 @pytest.fixture

@@ -11,8 +11,11 @@ from app.tasks import bp
 @bp.get("/tasks")
 @login_required
 def index():
-    """Every task the portal started on guests the user may see, newest first."""
-    return render_template("tasks/index.html", tasks=tasks.visible(current_user))
+    """The tasks the portal started on guests the user may see (one guest's with ?vmid=)."""
+    vmid = request.args.get("vmid", type=int)
+    return render_template(
+        "tasks/index.html", tasks=tasks.visible(current_user, vmid=vmid), vmid=vmid
+    )
 
 
 @bp.get("/tasks/<int:task_id>")

@@ -65,6 +65,9 @@ def test_task_lists(app, guests, admin_client):
     assert f"/tasks/{task.id}" in listing and "qemu/101" in listing
     guest_page = admin_client.get(url("qemu", 101)).data.decode()
     assert f"/tasks/{task.id}" in guest_page  # PVE's task list links to the portal's task page
+    press(admin_client, url("lxc", 201, suffix="/power/reboot"))
+    per_guest = admin_client.get("/tasks?vmid=201").data.decode()
+    assert "lxc/201" in per_guest and "qemu/101" not in per_guest
 
 
 def test_unknown_task_is_404(guests, admin_client):

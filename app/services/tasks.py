@@ -69,26 +69,42 @@ def _by_request_key(request_key: str) -> Task | None:
     return db.session.scalar(select(Task).where(Task.request_key == request_key))
 
 
+# After this many polls without a new log line, a poll asks for the task's status instead: a
+# task whose worker died never writes its final line.
+QUIET_POLLS = 10
+
+
 @dataclass
 class Progress:
-    """New log lines since `start`, where the next poll starts, and the task as it is now."""
+    """New log lines since `start`, where the next poll starts, and the task as it is now.
+
+    `quiet` counts the polls in a row that brought no new line.
+    """
 
     task: Task
     lines: list[str]
     next_start: int
+    quiet: int = 0
 
 
-def follow(task: Task, start: int = 0) -> Progress:
-    """One Proxmox call: the task's log from line `start`; ends the task when PVE says so."""
+def follow(task: Task, start: int = 0, quiet: int = 0) -> Progress:
+    """One Proxmox call: the task's log from line `start` (its status after a quiet spell);
+    ends the task when PVE says it has ended."""
     if task.upid is None:
         return Progress(task, [], start)
-    entries = pve_guests.task_log(get_client(), task.node, task.upid, start)
+    client = get_client()
+    if task.status == "running" and quiet >= QUIET_POLLS:
+        status = pve_guests.task_status(client, task.node, task.upid)
+        if status.get("status") == "stopped":
+            _finish(task, str(status.get("exitstatus") or "unknown"))
+        return Progress(task, [], start)
+    entries = pve_guests.task_log(client, task.node, task.upid, start)
     lines = [str(entry.get("t", "")) for entry in entries]
     if task.status == "running":
         exit_status = exit_status_in(lines)
         if exit_status is not None:
             _finish(task, exit_status)
-    return Progress(task, lines, start + len(entries))
+    return Progress(task, lines, start + len(entries), 0 if lines else quiet + 1)
 
 
 def exit_status_in(lines: list[str]) -> str | None:

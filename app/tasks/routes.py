@@ -36,8 +36,9 @@ def progress(task_id: int):
     """
     task = tasks.get_for(current_user, task_id)
     start = max(request.args.get("start", 0, type=int), 0)
+    quiet = max(request.args.get("quiet", 0, type=int), 0)
     try:
-        progress = tasks.follow(task, start)
+        progress = tasks.follow(task, start, quiet)
     except ProxmoxError as error:
         progress = tasks.Progress(task, [], start)
         return render_template(

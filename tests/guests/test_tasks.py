@@ -24,7 +24,8 @@ def test_slow_shutdown_is_followed_live_one_call_per_poll(app, guests, admin_cli
     while next_poll and polls < 40:
         guests.requests.clear()
         fragment = admin_client.get(next_poll).data.decode()
-        assert len(pve_calls(guests)) == 1 and "/log" in pve_calls(guests)[0][1]
+        assert len(pve_calls(guests)) == 1  # the log, or after a quiet spell the status
+        assert pve_calls(guests)[0][1].endswith(("/log", "/status"))
         next_poll, polls = poll_url(fragment), polls + 1
         time.sleep(0.2)
     assert next_poll is None, "the task never finished"
@@ -94,3 +95,18 @@ def test_refusal_is_reported_once_with_a_reference(sentry, guests):
     assert len(events) == 1 and events[0]["tags"]["error_type"] == "proxmox"
     assert events[0]["contexts"]["proxmox_error"]["vmid"] == 101
     assert f"error reference {events[0]['event_id']}" in page.data.decode()
+
+
+def test_a_task_without_its_final_line_is_ended_by_its_status(app, guests, admin_client):
+    # As when the worker dies: PVE knows the task stopped, but its log lacks "TASK ...".
+    press(admin_client, url("qemu", 101, suffix="/power/start"))
+    task = last_task(app)
+    guests.tasks[task.upid]["log"] = []
+    guests.tasks[task.upid]["exitstatus"] = "unexpected status"
+    quiet = admin_client.get(f"/tasks/{task.id}/progress?start=0&quiet=3").data.decode()
+    assert "quiet=4" in poll_url(quiet)
+    guests.requests.clear()
+    ended = admin_client.get(f"/tasks/{task.id}/progress?start=0&quiet=10").data.decode()
+    assert [p for _, p in pve_calls(guests)] == [f"/nodes/pve1/tasks/{task.upid}/status"]
+    assert "TASK ERROR: unexpected status" in ended and poll_url(ended) is None
+    assert last_task(app).exit_status == "unexpected status"

@@ -82,9 +82,14 @@ def set_owner(acting: User, guest: Guest, owner: User | None) -> None:
         assign(guest.vmid, owner)
         audit.record(acting, "assign", target, "done", f"to {owner.username}")
     else:
-        db.session.execute(delete(GuestAssignment).where(GuestAssignment.vmid == guest.vmid))
+        forget(guest.vmid)
         audit.record(acting, "unassign", target, "done")
     db.session.commit()
+
+
+def forget(vmid: int) -> None:
+    """Drop the guest's assignment (unassigned, or deleted); the caller commits."""
+    db.session.execute(delete(GuestAssignment).where(GuestAssignment.vmid == vmid))
 
 
 def guest_clause(user: User, vmid_column):

@@ -120,12 +120,17 @@ def exit_status_in(lines: list[str]) -> str | None:
 
 
 def _finish(task: Task, exit_status: str) -> None:
-    """Mark the task stopped; the poll that does it reports a failure to Sentry (once)."""
+    """Mark the task stopped; the poll that does it reports a failure to Sentry (once).
+
+    A deleted guest's VMID may be reused, so its assignment ends with the delete task.
+    """
     changed = db.session.execute(
         update(Task)
         .where(Task.id == task.id, Task.status == "running")
         .values(status="stopped", exit_status=exit_status, ended_at=utcnow())
     ).rowcount
+    if changed and task.action == "delete" and exit_status.startswith(("OK", "WARNINGS")):
+        ownership.forget(task.vmid)
     db.session.commit()
     db.session.refresh(task)
     if changed and task.failed:

@@ -77,3 +77,11 @@ def test_admin_assigns_and_unassigns(app, bob, admin):
     assert rows(bob.get("/").data) == {201}
     assert "/owner" not in bob.get(url("lxc", 201)).data.decode()
     assert bob.post(url("lxc", 201, suffix="/owner"), data={"user_id": bob_id}).status_code == 403
+
+
+def test_deleting_a_guest_ends_its_assignment(app, bob, guests):
+    bob.get(press(bob, url("lxc", 201, suffix="/power/stop")).location)
+    bob.get(press(bob, url("lxc", 201, suffix="/delete"), confirm_name="db").location)
+    guests.add_ct(201, "someone-elses", node="pve1")  # the VMID is free again and reused
+    assert rows(bob.get("/").data) == set()
+    assert bob.get(url("lxc", 201)).status_code == 404

@@ -13,7 +13,7 @@ from app.models import User
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
-from app.services import ownership
+from app.services import ownership, tasks
 from app.services.charts import Chart, build_charts
 
 DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|mp)\d+$|^rootfs$")
@@ -69,6 +69,8 @@ def load(user: User, node: str, guest_type: str, vmid: int, timeframe: str) -> G
     client = get_client()
     status = pve_guests.status(client, node, guest_type, vmid)
     config = pve_guests.config(client, node, guest_type, vmid)
+    recent_tasks = pve_guests.recent_tasks(client, node, vmid)
+    tasks.settle(recent_tasks)  # tasks whose page nobody watched to the end
     return GuestPage(
         guest=guest,
         status=status,
@@ -77,7 +79,7 @@ def load(user: User, node: str, guest_type: str, vmid: int, timeframe: str) -> G
         disks=sorted((k, str(v)) for k, v in config.items() if DISK_KEY.match(k)),
         networks=sorted((k, str(v)) for k, v in config.items() if NET_KEY.match(k)),
         snapshots=snapshot_tree(pve_guests.snapshots(client, node, guest_type, vmid)),
-        pve_tasks=pve_guests.recent_tasks(client, node, vmid),
+        pve_tasks=recent_tasks,
         charts=build_charts(pve_guests.rrddata(client, node, guest_type, vmid, timeframe)),
         timeframe=timeframe,
         actions=available_actions(guest_type, status, guest.template),

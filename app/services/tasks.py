@@ -146,6 +146,15 @@ def _finish(task: Task, exit_status: str) -> None:
         )
 
 
+def settle(pve_tasks: list[dict]) -> None:
+    """End the portal's running tasks that PVE's task list shows as ended (no extra call)."""
+    ended = {t["upid"]: str(t["status"]) for t in pve_tasks if t.get("endtime") and t.get("status")}
+    if ended:
+        running = select(Task).where(Task.upid.in_(ended), Task.status == "running")
+        for task in db.session.scalars(running).all():
+            _finish(task, ended[task.upid])
+
+
 def get_for(user: User, task_id: int) -> Task:
     """The task if user may see its guest; NotFound otherwise."""
     task = db.session.get(Task, task_id)

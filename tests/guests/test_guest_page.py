@@ -44,8 +44,8 @@ def test_page_makes_six_calls_whatever_the_cluster_size(guests, admin_client):
         "/cluster/resources",
         "/nodes/pve1/qemu/101/status/current",
         "/nodes/pve1/qemu/101/config",
-        "/nodes/pve1/qemu/101/snapshot",
         "/nodes/pve1/tasks",
+        "/nodes/pve1/qemu/101/snapshot",
         "/nodes/pve1/qemu/101/rrddata",
     ]
 

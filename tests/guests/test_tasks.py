@@ -110,3 +110,18 @@ def test_a_task_without_its_final_line_is_ended_by_its_status(app, guests, admin
     assert [p for _, p in pve_calls(guests)] == [f"/nodes/pve1/tasks/{task.upid}/status"]
     assert "TASK ERROR: unexpected status" in ended and poll_url(ended) is None
     assert last_task(app).exit_status == "unexpected status"
+
+
+def test_the_guest_page_ends_tasks_nobody_watched(sentry, guests):
+    app, transport = sentry()
+    client = log_in(app)
+    press(client, url("lxc", 201, suffix="/power/reboot"))
+    guests.fail("POST", "/nodes/pve1/qemu/101/status/start", error="start_failed")
+    press(client, url("qemu", 101, suffix="/power/start"))
+    client.get(url("qemu", 101))
+    client.get(url("lxc", 201))
+    client.get(url("qemu", 101))  # seen twice: still one report
+    listing = client.get("/tasks").data.decode()
+    assert '"badge badge-paused">running' not in listing and ">OK</span>" in listing
+    assert "start failed: unexpected error" in listing
+    assert len([e for e in transport.events() if e["tags"]["error_type"] == "proxmox"]) == 1

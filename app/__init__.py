@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from uuid import uuid4
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -113,6 +112,7 @@ def init_observability(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Filters that format bytes, percentages and durations in templates."""
     from app import formatting
+    from app.guests.forms import new_request_key
 
     app.jinja_env.filters.update(
         bytes=formatting.human_bytes,
@@ -120,5 +120,5 @@ def register_template_helpers(app: Flask) -> None:
         duration=formatting.duration,
         timestamp=formatting.timestamp,
     )
-    app.jinja_env.globals["new_request_key"] = lambda: uuid4().hex
+    app.jinja_env.globals["new_request_key"] = new_request_key
     app.jinja_env.globals["app_version"] = app.config["APP_VERSION"]

@@ -51,14 +51,19 @@ class DemoPve(FakePve):
             await self.pause(getattr(guest, "start_secs", 5))
             stamp = time.strftime("%Y_%m_%d-%H_%M_%S", time.gmtime())
             name = f"vzdump-{kind}-{vmid}-{stamp}.{'tar' if kind == 'lxc' else 'vma'}.zst"
-            self.store_file(storage, name, 700 * 2**20, content="backup")
-            self.storages[storage]["volumes"][f"backup/{name}"]["vmid"] = vmid
+            add_backup_file(self, storage, vmid, name, 700 * 2**20)
             return f"INFO: Finished Backup of VM {vmid}"
 
         log = [f"INFO: starting new backup job: vzdump {vmid} --storage {storage}"]
         return await self.task(
             guest.node, "vzdump", vmid, user, body, vm=guest, lock=False, log=log
         )
+
+
+def add_backup_file(pve: FakePve, storage: str, vmid: int, name: str, size: int) -> None:
+    """A vzdump file of guest vmid on storage, as PVE lists it (owned by that VMID)."""
+    pve.store_file(storage, name, size, content="backup")
+    pve.storages[storage]["volumes"][f"backup/{name}"]["vmid"] = vmid
 
 
 def usage_history(guest, timeframe: str, now: float) -> list[dict]:

@@ -8,6 +8,7 @@ import re
 import socket
 
 import pytest
+import requests
 import sentry_sdk
 from flask_migrate import upgrade
 from sentry_sdk.transport import Transport
@@ -37,6 +38,14 @@ def csrf_token_in(html: str | bytes) -> str:
     """The CSRF token of the first form in a page."""
     text = html.decode() if isinstance(html, bytes) else html
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
+
+
+def log_in_over_http(base: str, username: str, password: str):
+    """(session, the page the login landed on) for a portal running at base."""
+    session = requests.Session()
+    token = csrf_token_in(session.get(base + "/login").text)
+    data = {"username": username, "password": password, "csrf_token": token}
+    return session, session.post(base + "/login", data=data)
 
 
 def log_in(app, username: str = "alice", role: str = "admin"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import csrf_token_in, free_port
+from tests.conftest import free_port, log_in_over_http
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,13 +52,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base + "/healthz", demo)
-        session = requests.Session()
-        page = session.get(base + "/login").text
-        token = csrf_token_in(page)
-        dashboard = session.post(
-            base + "/login",
-            data={"username": "admin", "password": "demo-test-pass", "csrf_token": token},
-        )
+        session, dashboard = log_in_over_http(base, "admin", "demo-test-pass")
         assert dashboard.url == base + "/"
         rows = re.findall(r'<tr data-vmid="(\d+)">', dashboard.text)
         assert len(rows) >= 34  # 30+ guests and 4+ templates
@@ -66,12 +60,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         guest = session.get(base + "/guests/pve1/qemu/100")  # web-frontend, running
         assert guest.status_code == 200
         assert guest.text.count("<polyline") == 7  # the demo's usage history is drawn
-        user = requests.Session()
-        token = csrf_token_in(user.get(base + "/login").text)
-        mine = user.post(
-            base + "/login",
-            data={"username": "user", "password": "demo-user-pass", "csrf_token": token},
-        )
+        _, mine = log_in_over_http(base, "user", "demo-user-pass")
         assert sorted(re.findall(r'<tr data-vmid="(\d+)">', mine.text)) == [
             "108",
             "118",

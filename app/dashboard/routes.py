@@ -4,14 +4,14 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from app.dashboard import bp
-from app.services import cluster
+from app.services import cluster, ownership
 
 
 @bp.route("/")
 @login_required
 def index():
     """Cluster summary and the guest table, filtered and sorted by query parameters."""
-    resources = cluster.load_resources(current_user)
+    resources = ownership.visible_resources(current_user)
     query, problems = cluster.parse_query(request.args, [n.name for n in resources.nodes])
     return render_template(
         "dashboard/index.html",

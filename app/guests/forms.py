@@ -33,11 +33,16 @@ def valid_snapshot_name(name: str) -> bool:
     return len(name) <= 40 and re.fullmatch(SNAPSHOT_NAME, name) is not None
 
 
+def new_request_key() -> str:
+    """A one-time key for a rendered action form (also the `new_request_key()` template global)."""
+    return uuid4().hex
+
+
 class ActionForm(FlaskForm):
     """A button that starts a task; the hidden key is new each time the form is shown."""
 
     request_key = HiddenField(
-        default=lambda: uuid4().hex,
+        default=new_request_key,
         # InputRequired: the key must come from the submitted form, never from the default.
         validators=[InputRequired(), Length(max=64), Regexp(r"^[0-9a-f]+$")],
     )

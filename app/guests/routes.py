@@ -17,7 +17,7 @@ from app.guests.forms import (
     valid_snapshot_name,
 )
 from app.proxmox import guests as pve
-from app.proxmox.cluster import Guest
+from app.proxmox.cluster import Guest, Node
 from app.services import guests, ownership, tasks
 from app.services.users import list_users
 
@@ -32,22 +32,22 @@ def _page_url(guest: Guest) -> str:
 @login_required
 def show(node: str, guest_type: str, vmid: int):
     """The guest page: status, config, snapshots, recent tasks, charts and actions."""
-    return _render_page(node, guest_type, vmid)
+    return _render_page(*ownership.locate(current_user, node, guest_type, vmid))
 
 
-def _render_page(node: str, guest_type: str, vmid: int, status: int = 200, **forms):
+def _render_page(guest: Guest, host: Node, status: int = 200, **forms):
     """The guest page, with any submitted form that needs correcting shown with its errors."""
     timeframe = request.args.get("timeframe", "hour")
     if timeframe not in pve.TIMEFRAMES:
         timeframe = "hour"
-    page = guests.load(current_user, node, guest_type, vmid, timeframe)
+    page = guests.load(guest, host, timeframe)
     forms.setdefault("snapshot_form", SnapshotForm())
     forms.setdefault("delete_form", DeleteForm())
     owner_form = None
     if current_user.is_admin:
         owner_form = OwnerForm(user_id=page.owner.id if page.owner else 0)
         owner_form.offer(u for u in list_users() if not u.is_admin)
-    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
+    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=guest.vmid, limit=50)}
     return (
         render_template(
             "guests/show.html", page=page, owner_form=owner_form, portal_tasks=portal_tasks,
@@ -94,7 +94,7 @@ def power(node: str, guest_type: str, vmid: int, action: str):
 @login_required
 def delete(node: str, guest_type: str, vmid: int):
     """Delete the guest and its disks, after its name was typed to confirm."""
-    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    guest, host = ownership.locate(current_user, node, guest_type, vmid)
     form = DeleteForm()
     if form.validate_on_submit():
         if form.confirm_name.data.strip() == guest.name:
@@ -102,17 +102,17 @@ def delete(node: str, guest_type: str, vmid: int):
                 guest, "delete", form, lambda c: pve.destroy(c, guest.node, guest.type, vmid)
             )
         form.confirm_name.errors = [f"Type {guest.name} exactly to delete this guest."]
-    return _render_page(node, guest_type, vmid, status=400, delete_form=form)
+    return _render_page(guest, host, status=400, delete_form=form)
 
 
 @bp.post(GUEST_URL + "/snapshots")
 @login_required
 def create_snapshot(node: str, guest_type: str, vmid: int):
     """Take a snapshot (with RAM for running VMs when asked)."""
-    guest = ownership.find_guest(current_user, node, guest_type, vmid)
+    guest, host = ownership.locate(current_user, node, guest_type, vmid)
     form = SnapshotForm()
     if not form.validate_on_submit():
-        return _render_page(node, guest_type, vmid, status=400, snapshot_form=form)
+        return _render_page(guest, host, status=400, snapshot_form=form)
     name = form.name.data
 
     def call(client):

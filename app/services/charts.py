@@ -38,16 +38,17 @@ class Chart:
         return not any(s.points for s in self.series)
 
 
+def _per_second(value: float) -> str:
+    return human_bytes(value) + "/s"
+
+
 METRICS = (
-    # title, [(key, label, css)], how to label the top of the axis
-    ("CPU", [("cpu", "CPU", "s1")], lambda top: f"{top * 100:.0f} %"),
-    ("Memory", [("mem", "used", "s1"), ("maxmem", "total", "s2")], human_bytes),
-    ("Network", [("netin", "in", "s1"), ("netout", "out", "s2")], lambda t: human_bytes(t) + "/s"),
-    (
-        "Disk I/O",
-        [("diskread", "read", "s1"), ("diskwrite", "write", "s2")],
-        lambda t: human_bytes(t) + "/s",
-    ),
+    # title, [(key, label, css)], how to label the top of the axis, the lowest top (1 % CPU
+    # keeps an idle guest's line from filling the chart)
+    ("CPU", [("cpu", "CPU", "s1")], lambda top: f"{top * 100:.0f} %", 0.01),
+    ("Memory", [("mem", "used", "s1"), ("maxmem", "total", "s2")], human_bytes, 0.0),
+    ("Network", [("netin", "in", "s1"), ("netout", "out", "s2")], _per_second, 0.0),
+    ("Disk I/O", [("diskread", "read", "s1"), ("diskwrite", "write", "s2")], _per_second, 0.0),
 )
 
 
@@ -57,11 +58,10 @@ def build_charts(samples: list[dict]) -> list[Chart]:
     start = _time(timed[0]) if timed else 0
     end = _time(timed[-1]) if timed else 0
     charts = []
-    for title, lines, label in METRICS:
+    for title, lines, label, lowest_top in METRICS:
         values = [s.get(key) for s in timed for key, _, _ in lines]
-        top = max((float(v) for v in values if isinstance(v, int | float)), default=0.0)
-        if title == "CPU":
-            top = max(top, 0.01)
+        numbers = [float(v) for v in values if isinstance(v, int | float)]
+        top = max([*numbers, lowest_top]) if numbers else 0.0
         charts.append(
             Chart(
                 title=title,

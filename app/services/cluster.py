@@ -98,11 +98,6 @@ def _counts(guests: list[Guest]) -> dict[str, Counter]:
     return counts
 
 
-def load_resources(user: User) -> ClusterResources:
-    """The cluster's nodes and the guests user may see (one Proxmox call)."""
-    return ownership.visible_resources(user)
-
-
 def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard:
     """Summarise the whole cluster and list the guests the query selects."""
     real = [g for g in resources.guests if not g.template]
@@ -122,7 +117,7 @@ def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard
 
 def node_page(name: str, user: User) -> tuple[Node, dict, list[Guest]] | None:
     """One node, its live status (when online) and user's guests on it; None when unknown."""
-    resources = load_resources(user)
+    resources = ownership.visible_resources(user)
     node = next((n for n in resources.nodes if n.name == name), None)
     if node is None:
         return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from app.models import User
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import Guest
+from app.proxmox.cluster import Guest, Node
 from app.services import ownership, tasks
 from app.services.charts import Chart, build_charts
 
@@ -59,10 +59,15 @@ class GuestPage:
     def paused(self) -> bool:
         return self.status.get("qmpstatus") in ("paused", "suspended")
 
+    @property
+    def state(self) -> str:
+        """What the status badge says: PVE's qmpstatus for a paused VM, else its status."""
+        return self.status["qmpstatus"] if self.paused else self.status.get("status", "unknown")
 
-def load(user: User, node: str, guest_type: str, vmid: int, timeframe: str) -> GuestPage:
-    """The guest page of node/type/vmid for user (NotFound when they may not see it)."""
-    guest, host = ownership.locate(user, node, guest_type, vmid)
+
+def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
+    """The page of a guest found by ownership.locate (which made the first call)."""
+    node, guest_type, vmid = guest.node, guest.type, guest.vmid
     if not host.online:  # PVE would answer every call with 595 "No route to host"
         return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
                          owner=ownership.owner_of(vmid), node_online=False)  # fmt: skip

@@ -25,14 +25,6 @@ def assigned_vmids(user: User) -> set[int]:
     return set(db.session.scalars(query))
 
 
-def can_see(user: User, vmid: int) -> bool:
-    """True when user may see and act on the guest with this VMID."""
-    if user.is_admin:
-        return True
-    assignment = db.session.get(GuestAssignment, vmid)
-    return assignment is not None and assignment.user_id == user.id
-
-
 def restrict(resources: ClusterResources, user: User) -> ClusterResources:
     """The cluster as user may see it: every guest for admins, their own for users."""
     if user.is_admin:

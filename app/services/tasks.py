@@ -129,10 +129,10 @@ def _finish(task: Task, exit_status: str) -> None:
         .where(Task.id == task.id, Task.status == "running")
         .values(status="stopped", exit_status=exit_status, ended_at=utcnow())
     ).rowcount
-    if changed and task.action == "delete" and exit_status.startswith(("OK", "WARNINGS")):
+    db.session.refresh(task)
+    if changed and task.action == "delete" and task.succeeded:
         ownership.forget(task.vmid)
     db.session.commit()
-    db.session.refresh(task)
     if changed and task.failed:
         report_proxmox_error(
             ProxmoxError(
@@ -157,8 +157,9 @@ def settle(pve_tasks: list[dict]) -> None:
 
 def get_for(user: User, task_id: int) -> Task:
     """The task if user may see its guest; NotFound otherwise."""
-    task = db.session.get(Task, task_id)
-    if task is None or not ownership.can_see(user, task.vmid):
+    query = select(Task).where(Task.id == task_id, ownership.guest_clause(user, Task.vmid))
+    task = db.session.scalar(query)
+    if task is None:
         raise NotFound("There is no such task that you can see.")
     return task
 

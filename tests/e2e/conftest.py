@@ -20,7 +20,7 @@ import requests
 
 from scripts.local_bugsink import Bugsink
 from scripts.wait_for_port import wait_for_port
-from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, csrf_token_in, free_port
+from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, free_port, log_in_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -70,10 +70,8 @@ class Portal:
 
     def session(self, username: str, password: str) -> requests.Session:
         """A browser-like session logged in as username."""
-        session = requests.Session()
-        page = session.get(self.url + "/login").text
-        data = {"username": username, "password": password, "csrf_token": csrf_token_in(page)}
-        assert session.post(self.url + "/login", data=data).url == self.url + "/"
+        session, landed = log_in_over_http(self.url, username, password)
+        assert landed.url == self.url + "/"
         return session
 
     def stop(self) -> None:

@@ -2,21 +2,18 @@
 
 import pytest
 
+from scripts.fakepve_demo import add_backup_file
 from tests.guests.conftest import last_task, press, url
-
-
-def add_backup(pve, vmid: int, name: str, size: int) -> None:
-    """A backup file on storage `local`, owned by vmid (as vzdump leaves it)."""
-    pve.store_file("local", name, size, content="backup")
-    pve.storages["local"]["volumes"][f"backup/{name}"]["vmid"] = vmid
 
 
 @pytest.mark.parametrize(("kind", "vmid", "other", "mode", "compress"), [
     ("lxc", 201, 101, "snapshot", "zstd"), ("qemu", 101, 201, "stop", "lzo"),
 ])  # fmt: skip
 def test_backup_now_and_list(app, guests, admin_client, kind, vmid, other, mode, compress):
-    add_backup(guests, vmid, f"vzdump-{kind}-{vmid}-2026_11_28-03_00_00.tar.zst", 123456789)
-    add_backup(guests, other, f"vzdump-lxc-{other}-2026_11_28-03_00_00.tar.zst", 5)
+    add_backup_file(
+        guests, "local", vmid, f"vzdump-{kind}-{vmid}-2026_11_28-03_00_00.tar.zst", 123456789
+    )
+    add_backup_file(guests, "local", other, f"vzdump-lxc-{other}-2026_11_28-03_00_00.tar.zst", 5)
     page = admin_client.get(url(kind, vmid, suffix="/backups")).data.decode()
     assert f"vzdump-{kind}-{vmid}-2026_11_28-03_00_00.tar.zst" in page and "117.7 MiB" in page
     assert f"-{other}-" not in page  # another guest's backup

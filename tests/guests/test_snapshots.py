@@ -48,6 +48,8 @@ def test_invalid_snapshot_names_are_form_errors(guests, admin_client, name, mess
     assert response.status_code == 400
     assert message in response.data.decode()
     assert not post_bodies(guests, "/snapshot")
+    # The page with the form error finds the guest once, like the plain page.
+    assert [m for m, p, _ in guests.requests if p.endswith("/cluster/resources")] == ["GET"]
 
 
 def test_snapshot_operation_on_bad_name_is_404(guests, admin_client):

@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
 from app import proxmox
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, login_manager, migrate
+from app.security import init_security
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(settings.INSTANCE_PATH),
     )
     load_config(app, config)
+    init_security(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -55,12 +57,11 @@ def load_config(app: Flask, overrides: dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind db, migrations, login, CSRF, the rate limiter and the Proxmox client."""
+    """Bind db, migrations, login, CSRF and the Proxmox client."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
     proxmox.init_app(app)
     from app.auth.session import configure_login_manager
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -9,10 +11,9 @@ from flask_migrate import upgrade
 
 from app import observability
 from app.auth.forms import PASSWORD_MIN
-from app.errors import AppServiceError
-from app.extensions import db
+from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.models import ROLES
-from app.services import ownership, users
+from app.services import audit, ownership, users
 
 
 @click.command("init-db")
@@ -47,7 +48,7 @@ def _check_password(password: str) -> str:
 def create_user_command(username: str, role: str, email: str | None, password: str) -> None:
     """Create a user called USERNAME."""
     try:
-        user = users.create_user(username, password, role, email)
+        user = users.create_user(username, password, role, email, acting=shell_actor())
     except AppServiceError as refusal:
         raise click.ClickException(refusal.message) from None
     click.echo(f"Created {user.role} {user.username}.")
@@ -65,11 +66,10 @@ def create_user_command(username: str, role: str, email: str | None, password: s
 )
 def set_password_command(username: str, password: str) -> None:
     """Set a new password for USERNAME (e.g. a locked-out admin)."""
-    user = users.find_by_username(username)
-    if user is None:
-        raise click.ClickException(f"There is no user called {username!r}.")
+    user = _existing_user(username)
+    audit.record(shell_actor(), "set-password", f"user/{user.username}", "done")
     users.set_password(user, password)
-    click.echo(f"Password of {user.username} changed.")
+    click.echo(f"Password of {user.username} changed; their sessions have ended.")
 
 
 @users_cli.command("list")
@@ -84,16 +84,36 @@ def list_users_command() -> None:
 @click.argument("username")
 @click.argument("vmids", nargs=-1, type=int, required=True)
 def assign_command(username: str, vmids: tuple[int, ...]) -> None:
-    """Give the guests VMIDS to USERNAME (a user; admins see every guest anyway)."""
+    """Give the guests VMIDS to USERNAME (a user; admins see every guest anyway).
+
+    The guests are looked up in Proxmox: an assignment names its guest's type and name.
+    """
+    user = _existing_user(username)
+    if user.is_admin:
+        raise click.ClickException(f"{user.username} is an admin and sees every guest already.")
+    try:
+        guests = [ownership.find_by_vmid(vmid) for vmid in vmids]
+    except (NotFoundError, ProxmoxError) as error:
+        raise click.ClickException(str(error)) from None
+    for guest in guests:
+        ownership.set_owner(shell_actor(), guest, user)
+    click.echo(f"{user.username} now has guests {', '.join(map(str, vmids))}.")
+
+
+def shell_actor() -> str:
+    """How the audit log names whoever runs a `flask users ...` command: `shell:<login>`."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment
+        login = "unknown"
+    return f"shell:{login}"
+
+
+def _existing_user(username: str):
     user = users.find_by_username(username)
     if user is None:
         raise click.ClickException(f"There is no user called {username!r}.")
-    if user.is_admin:
-        raise click.ClickException(f"{user.username} is an admin and sees every guest already.")
-    for vmid in vmids:
-        ownership.assign(vmid, user)
-    db.session.commit()
-    click.echo(f"{user.username} now has guests {', '.join(map(str, vmids))}.")
+    return user
 
 
 class SentryCheckError(Exception):

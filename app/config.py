@@ -6,17 +6,21 @@ import os
 from pathlib import Path
 
 from dotenv import load_dotenv
+from limits import parse as parse_limit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
+# The test suite sets this to None: a developer's .env must not change what tests see.
+DOTENV_PATH: Path | None = PROJECT_ROOT / ".env"
 
 
 def load_dotenv_file() -> None:
-    """Load PROJECT_ROOT/.env into os.environ; variables already set win.
+    """Load DOTENV_PATH (PROJECT_ROOT/.env) into os.environ; variables already set win.
 
     gunicorn does not read `.env`, so the factory calls this itself.
     """
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    if DOTENV_PATH is not None:
+        load_dotenv(DOTENV_PATH, override=False)
 
 
 def env_bool(name: str, default: bool | None) -> bool | None:
@@ -78,6 +82,15 @@ def _float(name: str) -> float | None:
     return rate
 
 
+def _limit(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        parse_limit(value)
+    except ValueError:
+        raise ValueError(f"{name} must read like '5 per 10 minutes', not {value!r}") from None
+    return value
+
+
 def from_environment() -> dict:
     """All settings as a dict for `app.config.update`."""
     default_db = f"sqlite:///{INSTANCE_PATH / 'portal.sqlite'}"
@@ -98,8 +111,9 @@ def from_environment() -> dict:
         "PROXMOX_PASSWORD": os.environ.get("PROXMOX_PASSWORD") or None,
         "PROXMOX_VERIFY_SSL": parse_verify_ssl(os.environ.get("PROXMOX_VERIFY_SSL")),
         "PROXMOX_TIMEOUT": _int("PROXMOX_TIMEOUT", 10),
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
+        "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

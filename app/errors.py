@@ -7,58 +7,16 @@ handler reports its error itself (through app.observability): exactly one event 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from flask import Flask, has_request_context, jsonify, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app import observability
+from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(eq=False)
-class ProxmoxError(Exception):
-    """A failed Proxmox API call, with what a person needs to act on it.
-
-    `status_code` is what Proxmox answered (None when it never answered);
-    `http_status` is what the portal answers its own user (502, 503 or 504).
-    """
-
-    message: str
-    kind: str = "api"  # api | auth | unreachable | timeout | tls | config | task
-    status_code: int | None = None
-    pve_message: str | None = None
-    errors: dict | None = None
-    api_method: str | None = None
-    api_path: str | None = None
-    node: str | None = None
-    vmid: int | None = None
-    upid: str | None = None
-    hint: str | None = None
-    http_status: int = 502
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(eq=False)
-class AppServiceError(Exception):
-    """A refusal by the portal's own service layer, with a message fit for the user."""
-
-    message: str
-    http_status: int = 400
-    details: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def wants_json() -> bool:
@@ -109,18 +67,37 @@ def report_proxmox_error(error: ProxmoxError) -> str | None:
     return observability.capture(error, "proxmox", "proxmox_error", context)
 
 
+PROXMOX_TITLES = {
+    "unreachable": "Proxmox VE is unreachable",
+    "timeout": "Proxmox VE did not answer in time",
+    "auth": "Proxmox VE refused the portal's credentials",
+    "tls": "Proxmox VE's certificate could not be verified",
+    "config": "Proxmox VE is not configured",
+}
+
+
 def handle_proxmox_error(error: ProxmoxError):
-    """Proxmox down, refusing credentials, timing out or refusing a request."""
+    """Proxmox down, refusing credentials, timing out or refusing a request.
+
+    Admins get the whole story (address, API path, what to change); other users get PVE's
+    reason or a plain "try again": Proxmox addresses and UPIDs are for admins only.
+    """
     log.warning("Proxmox error: %s", error.message)
     reference = report_proxmox_error(error)
-    title = {
-        "unreachable": "Proxmox VE is unreachable",
-        "timeout": "Proxmox VE did not answer in time",
-        "auth": "Proxmox VE refused the portal's credentials",
-        "tls": "Proxmox VE's certificate could not be verified",
-        "config": "Proxmox VE is not configured",
-    }.get(error.kind, "Proxmox VE refused the request")
-    return error_response(error.http_status, title, error.message, error.hint, reference)
+    title = PROXMOX_TITLES.get(error.kind, "Proxmox VE refused the request")
+    if current_user.is_authenticated and current_user.is_admin:
+        return error_response(error.http_status, title, error.message, error.hint, reference)
+    if error.kind in ("api", "task") and error.pve_message:
+        message = f"Proxmox VE refused the request: {error.pve_message}"
+    else:
+        message = "The portal cannot reach Proxmox VE right now. Try again in a minute."
+    hint = "If it keeps happening, tell your administrator the error reference."
+    return error_response(error.http_status, title, message, hint, reference)
+
+
+def handle_not_found(error: NotFoundError):
+    """A service found nothing the user may see: a 404 page, not a Sentry event."""
+    return error_response(404, "Not Found", error.message)
 
 
 def handle_app_service_error(error: AppServiceError):
@@ -133,12 +110,17 @@ def handle_app_service_error(error: AppServiceError):
 
 
 def handle_http_exception(error: HTTPException):
-    """403, 404, 405, 429 ... in the site's look; only 5xx are reported."""
+    """403, 404, 405, 429 ... in the site's look; only 5xx are reported.
+
+    The exception's own headers (Retry-After on 429, Allow on 405) are kept.
+    """
     status = error.code or 500
     reference = None
     if status >= 500:
         reference = observability.capture(error, tags={"status_code": str(status)})
-    return error_response(status, error.name, error.description or "", reference=reference)
+    body, status = error_response(status, error.name, error.description or "", reference=reference)
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def handle_unexpected_error(error: Exception):
@@ -180,5 +162,6 @@ def register_errorhandlers(app: Flask) -> None:
     """Attach the handlers above to the app (each captures its own Sentry event)."""
     app.register_error_handler(ProxmoxError, _guarded(handle_proxmox_error))
     app.register_error_handler(AppServiceError, _guarded(handle_app_service_error))
+    app.register_error_handler(NotFoundError, _guarded(handle_not_found))
     app.register_error_handler(HTTPException, _guarded(handle_http_exception))
     app.register_error_handler(Exception, _guarded(handle_unexpected_error))

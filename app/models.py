@@ -34,10 +34,21 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session's id: raising it ends every session the user has (logout, new
+    # password, disabled, role changed).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: `<id>:<session_version>`."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user at its next request (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_admin(self) -> bool:
@@ -55,12 +66,21 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} ({self.role})>"
 
 
+GUEST_NAME_MAX = 128
+
+
 class GuestAssignment(db.Model):
-    """A guest (by its cluster-wide VMID) given to a user; admins see every guest anyway."""
+    """A guest given to a user; admins see every guest anyway.
+
+    PVE reuses a deleted guest's VMID, so the assignment also names the guest's type and name:
+    a different guest under the same VMID does not match it (app.services.ownership).
+    """
 
     __tablename__ = "guest_assignments"
 
     vmid: Mapped[int] = mapped_column(primary_key=True)
+    guest_type: Mapped[str | None] = mapped_column(String(8))
+    guest_name: Mapped[str | None] = mapped_column(String(GUEST_NAME_MAX))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -109,8 +129,10 @@ class AuditEntry(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # Who acted: a user's name, `shell:<login>` for `flask users ...`, or the name typed into a
+    # failed login (then user_id is None).
     username: Mapped[str] = mapped_column(String(USERNAME_MAX))
-    client_address: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(32), index=True)
     target: Mapped[str] = mapped_column(String(128), index=True)  # e.g. "qemu/101 on pve1"
     result: Mapped[str] = mapped_column(String(16))  # started | refused | done

@@ -13,12 +13,21 @@ import sentry_sdk
 from flask_migrate import upgrade
 from sentry_sdk.transport import Transport
 
+from app import config as settings
 from app import create_app
 from app.extensions import db
 from app.services import users as user_service
 
-# A developer who exports SENTRY_DSN sees test errors in the development stream.
-os.environ["SENTRY_ENVIRONMENT"] = "development"
+# Hermetic: what the caller exported or wrote in .env never reaches the apps under test
+# (tests/test_hermetic.py proves it). Each test states the settings it depends on.
+PORTAL_SETTINGS = (
+    "SECRET_KEY", "APP_VERSION", "DATABASE_URL", "LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT",
+    "MAX_CONTENT_LENGTH", "SESSION_COOKIE_SECURE", "PROXY_COUNT",
+)  # fmt: skip
+for name in list(os.environ):
+    if name.startswith(("SENTRY_", "PROXMOX_")) or name in PORTAL_SETTINGS:
+        del os.environ[name]
+settings.DOTENV_PATH = None
 
 TOKEN_USER = "root@pam"
 TOKEN_NAME = "portal"

@@ -3,7 +3,8 @@
 from sqlalchemy import inspect
 
 from app.extensions import db
-from app.models import User
+from app.cli import shell_actor
+from app.models import AuditEntry, User
 
 
 def test_init_db_creates_and_then_keeps_the_schema(make_app, tmp_path):
@@ -82,12 +83,24 @@ def test_users_set_password(app, runner, accounts):
     assert missing.exit_code == 1 and "no user called" in missing.output
 
 
-def test_users_assign(app, runner, accounts):
+def test_users_assign(app, pve, runner, accounts):
+    pve.add_vm(101, name="web-1")
+    pve.add_ct(205, name="db-1")
     result = runner.invoke(args=["users", "assign", "bob", "101", "205"])
     assert result.exit_code == 0 and "bob now has guests 101, 205" in result.output
     with app.app_context():
         from app.services import ownership, users
 
-        assert ownership.assigned_vmids(users.find_by_username("bob")) == {101, 205}
+        assert ownership.assignments_of(users.find_by_username("bob")) == {
+            101: ("qemu", "web-1"),
+            205: ("lxc", "db-1"),
+        }
+        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [(e.username, e.action, e.target) for e in entries] == [
+            (shell_actor(), "assign", "qemu/101 on pve1"),
+            (shell_actor(), "assign", "lxc/205 on pve1"),
+        ]
+    missing_guest = runner.invoke(args=["users", "assign", "bob", "999"])
+    assert missing_guest.exit_code == 1 and "no guest with VMID 999" in missing_guest.output
     assert "sees every guest" in runner.invoke(args=["users", "assign", "alice", "1"]).output
     assert "no user called" in runner.invoke(args=["users", "assign", "zed", "1"]).output

@@ -1,16 +1,16 @@
 """Forms for managing users."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.forms import new_password_fields
 from app.models import EMAIL_MAX, ROLES, USERNAME_MAX
+from app.validation import PortalForm
 
 ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 
 
-class CreateUserForm(FlaskForm):
+class CreateUserForm(PortalForm):
     username = StringField(
         "Username",
         validators=[
@@ -29,10 +29,10 @@ class CreateUserForm(FlaskForm):
     submit = SubmitField("Create user")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PortalForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     submit = SubmitField("Change role")
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(PortalForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])

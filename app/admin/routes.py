@@ -1,20 +1,13 @@
 """User administration views (admins only)."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ActiveForm, CreateUserForm, RoleForm
 from app.auth.session import admin_required
-from app.errors import AppServiceError
+from app.exceptions import AppServiceError
 from app.services import users
-
-
-def _user_or_404(user_id: int):
-    user = users.get_user(user_id)
-    if user is None:
-        abort(404, description="There is no such user.")
-    return user
 
 
 @bp.route("/users")
@@ -55,7 +48,7 @@ def user_create():
 @admin_required
 def user_role(user_id: int):
     """Make a user an admin or a plain user."""
-    user = _user_or_404(user_id)
+    user = users.get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
         flash("Choose a valid role.", "error")
@@ -72,7 +65,7 @@ def user_role(user_id: int):
 @admin_required
 def user_active(user_id: int):
     """Enable or disable a user."""
-    user = _user_or_404(user_id)
+    user = users.get_user(user_id)
     form = ActiveForm()
     if not form.validate_on_submit():
         flash("That request was not valid; nothing changed.", "error")

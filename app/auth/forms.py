@@ -1,16 +1,16 @@
 """Login and password forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.models import USERNAME_MAX
+from app.validation import PortalForm
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=USERNAME_MAX)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     submit = SubmitField("Log in")
@@ -31,12 +31,16 @@ def new_password_fields():
     )
     confirm = PasswordField(
         "Repeat new password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        validators=[
+            DataRequired(),
+            Length(max=PASSWORD_MAX),
+            EqualTo("password", message="The passwords do not match."),
+        ],
     )
     return password, confirm
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )

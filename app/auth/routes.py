@@ -1,40 +1,31 @@
 """Login, logout and password change views."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.session import is_safe_next
-from app.errors import AppServiceError
-from app.extensions import limiter
-from app.services import users
-
-TOO_MANY = "Too many login attempts. Wait a minute, then try again."
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _username_key() -> str:
-    return "login-user:" + request.form.get("username", "").strip().lower()[:64]
+from app.exceptions import AppServiceError
+from app.extensions import db
+from app.services import login_limits, users
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message=TOO_MANY)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, error_message=TOO_MANY)
 def login():
     """Show the login form; log in with valid credentials and go to a safe `next`."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        login_limits.check_login(form.username.data)
         try:
             user = users.authenticate(form.username.data, form.password.data)
         except AppServiceError as refusal:
+            login_limits.record_failed_login(form.username.data, refusal.message)
             form.form_errors.append(refusal.message)
         else:
+            session.clear()  # nothing from before the login (its CSRF secret included) is kept
             login_user(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
@@ -43,8 +34,15 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out (a POST, so a link or image elsewhere cannot log anyone out)."""
+    """Log out everywhere: every session of this user ends, copies of the cookie included.
+
+    A POST, so a link or image elsewhere cannot log anyone out.
+    """
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
+    session.clear()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -52,14 +50,16 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    """Every user can change their own password."""
+    """Every user can change their own password; their other sessions end, this one stays."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        login_limits.check_password_change(current_user)
         try:
             users.change_password(current_user, form.current_password.data, form.password.data)
         except AppServiceError as refusal:
             form.current_password.errors.append(refusal.message)
         else:
+            login_user(current_user._get_current_object())  # the session under its new version
             flash("Your password has been changed.", "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)

@@ -10,6 +10,7 @@ from flask_login import LoginManager, current_user, login_required
 
 from app.extensions import db
 from app.models import User
+from app.validation import MAX_ID
 
 
 def configure_login_manager(manager: LoginManager) -> None:
@@ -19,17 +20,23 @@ def configure_login_manager(manager: LoginManager) -> None:
     manager.login_message_category = "info"
 
     @manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        # A disabled user's existing session ends at their next request.
-        if not user_id.isdigit():
+    def load_user(session_id: str) -> User | None:
+        # The session holds User.get_id(), `<id>:<session_version>`: a session whose version
+        # is not the user's current one has ended, as has any session of a disabled user.
+        user_id, _, version = session_id.partition(":")
+        if not (user_id.isdigit() and version.isdigit()) or int(user_id) > MAX_ID:
             return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active or str(user.session_version) != version:
+            return None
+        return user
 
 
 def is_safe_next(target: str | None) -> bool:
     """Accept only a local path such as `/nodes/pve1?x=1` as a post-login redirect."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc

@@ -1,6 +1,6 @@
 """Dashboard views: thin wrappers over app.services.cluster."""
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_login import current_user, login_required
 
 from app.dashboard import bp
@@ -28,8 +28,5 @@ def index():
 @login_required
 def node(node: str):
     """One node's status and its guests."""
-    page = cluster.node_page(node, current_user)
-    if page is None:
-        abort(404, description=f"There is no node called {node[:64]!r} in this cluster.")
-    node_info, status, guests = page
+    node_info, status, guests = cluster.node_page(node, current_user)
     return render_template("dashboard/node.html", node=node_info, status=status, guests=guests)

@@ -3,7 +3,6 @@
 import re
 from uuid import uuid4
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -13,6 +12,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NoneOf, Regexp
+
+from app.models import GUEST_NAME_MAX
+from app.validation import PortalForm
 
 SNAPSHOT_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"  # PVE's configid format
 BACKUP_MODES = [
@@ -38,7 +40,7 @@ def new_request_key() -> str:
     return uuid4().hex
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """A button that starts a task; the hidden key is new each time the form is shown."""
 
     request_key = HiddenField(
@@ -49,7 +51,9 @@ class ActionForm(FlaskForm):
 
 
 class DeleteForm(ActionForm):
-    confirm_name = StringField("Type the guest's name to confirm", validators=[DataRequired()])
+    confirm_name = StringField(
+        "Type the guest's name to confirm", validators=[DataRequired(), Length(max=GUEST_NAME_MAX)]
+    )
 
 
 class SnapshotForm(ActionForm):
@@ -78,7 +82,7 @@ class BackupForm(ActionForm):
     compress = SelectField("Compression", choices=COMPRESSIONS, default="zstd")
 
 
-class OwnerForm(FlaskForm):
+class OwnerForm(PortalForm):
     user_id = SelectField("Assigned to", coerce=int)
 
     def offer(self, users) -> None:

@@ -6,7 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from app.errors import ProxmoxError, report_proxmox_error
+from app.errors import report_proxmox_error
+from app.exceptions import ProxmoxError
 from app.guests import bp
 from app.guests.forms import (
     ActionForm,

@@ -17,7 +17,7 @@ import requests
 from proxmoxer import AuthenticationError, ProxmoxAPI, ResourceException
 
 from app import observability
-from app.errors import ProxmoxError
+from app.exceptions import ProxmoxError
 
 
 @dataclass(frozen=True)

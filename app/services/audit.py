@@ -9,13 +9,15 @@ from flask import has_request_context, request
 from sqlalchemy import Select, select
 
 from app.extensions import db
-from app.models import AuditEntry, Task, User
+from app.models import USERNAME_MAX, AuditEntry, Task, User
 
 PER_PAGE = 50
+MAX_PAGE = 1_000_000  # keeps the offset within any database's integers
 ACTIONS = (
     "start", "shutdown", "stop", "reboot", "suspend", "resume", "delete",
     "snapshot", "rollback", "delsnapshot", "backup", "assign", "unassign",
     "create-user", "set-role", "enable-user", "disable-user", "change-password",
+    "set-password", "login-failed",
 )  # fmt: skip
 
 
@@ -25,17 +27,21 @@ def target_of(guest_type: str, vmid: int, node: str) -> str:
 
 
 def record(
-    user: User,
+    actor: User | str,
     action: str,
     target: str,
     result: str,
     detail: str | None = None,
     task: Task | None = None,
 ) -> AuditEntry:
-    """Add an entry to the session; it is committed with the action's own record."""
+    """Add an entry to the session; it is committed with the action's own record.
+
+    actor is the user who acted, or a name for one who is not a portal user (the shell's
+    `shell:<login>`, or the name typed into a failed login).
+    """
     entry = AuditEntry(
-        user_id=user.id,
-        username=user.username,
+        user_id=actor.id if isinstance(actor, User) else None,
+        username=(actor.username if isinstance(actor, User) else actor)[:USERNAME_MAX],
         client_address=request.remote_addr if has_request_context() else None,
         action=action,
         target=target,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from app.exceptions import NotFoundError
 from app.models import User
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, Guest, Node, node_status
@@ -115,12 +116,13 @@ def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard
     )
 
 
-def node_page(name: str, user: User) -> tuple[Node, dict, list[Guest]] | None:
-    """One node, its live status (when online) and user's guests on it; None when unknown."""
+def node_page(name: str, user: User) -> tuple[Node, dict, list[Guest]]:
+    """One node, its live status (when online) and user's guests on it; NotFoundError when
+    the cluster has no such node."""
     resources = ownership.visible_resources(user)
     node = next((n for n in resources.nodes if n.name == name), None)
     if node is None:
-        return None
+        raise NotFoundError(f"There is no node called {name[:64]!r} in this cluster.")
     status = node_status(get_client(), name) if node.online else {}
     guests = sorted((g for g in resources.guests if g.node == name), key=lambda g: g.vmid)
     return node, status, guests

@@ -70,7 +70,7 @@ def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
     node, guest_type, vmid = guest.node, guest.type, guest.vmid
     if not host.online:  # PVE would answer every call with 595 "No route to host"
         return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
-                         owner=ownership.owner_of(vmid), node_online=False)  # fmt: skip
+                         owner=ownership.owner_of(guest), node_online=False)  # fmt: skip
     client = get_client()
     status = pve_guests.status(client, node, guest_type, vmid)
     config = pve_guests.config(client, node, guest_type, vmid)
@@ -88,7 +88,7 @@ def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
         charts=build_charts(pve_guests.rrddata(client, node, guest_type, vmid, timeframe)),
         timeframe=timeframe,
         actions=available_actions(guest_type, status, guest.template),
-        owner=ownership.owner_of(vmid),
+        owner=ownership.owner_of(guest),
     )
 
 

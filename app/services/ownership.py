@@ -2,35 +2,54 @@
 
 Admins see every guest. A user sees the guests assigned to them and nothing else: any other
 guest, existing or not, is "not found" for them, so its existence does not leak.
+
+PVE reuses the VMID of a deleted guest, and a guest may be deleted where the portal cannot see
+it (in Proxmox's own UI, or while the portal is down). So an assignment names the guest's type
+and name as well as its VMID, and only the guest that matches all three is the user's: a new
+guest under an old VMID belongs to nobody until an admin assigns it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import delete, select, true
-from werkzeug.exceptions import NotFound
+from sqlalchemy import and_, delete, exists, or_, select, true
 
+from app.exceptions import NotFoundError
 from app.extensions import db
-from app.models import GuestAssignment, User
+from app.models import GuestAssignment, Task, User, utcnow
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, Guest, Node, cluster_resources
 from app.proxmox.guests import GUEST_TYPES
 from app.services import audit
 
 
-def assigned_vmids(user: User) -> set[int]:
-    """The VMIDs assigned to user."""
-    query = select(GuestAssignment.vmid).where(GuestAssignment.user_id == user.id)
-    return set(db.session.scalars(query))
+def _identity(guest: Guest) -> tuple[str, str]:
+    return guest.type, guest.name
+
+
+def _matches(assignment: GuestAssignment | None, guest: Guest) -> bool:
+    return assignment is not None and (assignment.guest_type, assignment.guest_name) == _identity(
+        guest
+    )
+
+
+def assignments_of(user: User) -> dict[int, tuple[str | None, str | None]]:
+    """VMID -> (type, name) of each guest assigned to user."""
+    query = select(
+        GuestAssignment.vmid, GuestAssignment.guest_type, GuestAssignment.guest_name
+    ).where(GuestAssignment.user_id == user.id)
+    return {vmid: (kind, name) for vmid, kind, name in db.session.execute(query)}
 
 
 def restrict(resources: ClusterResources, user: User) -> ClusterResources:
     """The cluster as user may see it: every guest for admins, their own for users."""
     if user.is_admin:
         return resources
-    mine = assigned_vmids(user)
-    return replace(resources, guests=[g for g in resources.guests if g.vmid in mine])
+    mine = assignments_of(user)
+    return replace(
+        resources, guests=[g for g in resources.guests if mine.get(g.vmid) == _identity(g)]
+    )
 
 
 def visible_resources(user: User) -> ClusterResources:
@@ -39,39 +58,51 @@ def visible_resources(user: User) -> ClusterResources:
 
 
 def locate(user: User, node: str, guest_type: str, vmid: int) -> tuple[Guest, Node]:
-    """The guest at node/type/vmid and its node, if user may see it; NotFound otherwise."""
+    """The guest at node/type/vmid and its node, if user may see it; NotFoundError otherwise."""
     if guest_type in GUEST_TYPES:
         resources = visible_resources(user)
         for guest in resources.guests:
             if (guest.node, guest.type, guest.vmid) == (node, guest_type, vmid):
                 host = next((n for n in resources.nodes if n.name == node), Node(node, "unknown"))
                 return guest, host
-    raise NotFound(f"There is no guest {guest_type[:8]}/{vmid} on {node[:64]} that you can see.")
+    raise NotFoundError(
+        f"There is no guest {guest_type[:8]}/{vmid} on {node[:64]} that you can see."
+    )
 
 
 def find_guest(user: User, node: str, guest_type: str, vmid: int) -> Guest:
-    """The guest at node/type/vmid if user may see it; NotFound (404) otherwise."""
+    """The guest at node/type/vmid if user may see it; NotFoundError otherwise."""
     return locate(user, node, guest_type, vmid)[0]
 
 
-def owner_of(vmid: int) -> User | None:
-    """The user the guest is assigned to, if any."""
-    assignment = db.session.get(GuestAssignment, vmid)
-    return assignment.user if assignment else None
+def find_by_vmid(vmid: int) -> Guest:
+    """Any guest of the cluster by VMID (for admins and the CLI); NotFoundError otherwise."""
+    for guest in cluster_resources(get_client()).guests:
+        if guest.vmid == vmid:
+            return guest
+    raise NotFoundError(f"The cluster has no guest with VMID {vmid}.")
 
 
-def assign(vmid: int, user: User) -> None:
+def owner_of(guest: Guest) -> User | None:
+    """The user this very guest is assigned to, if any."""
+    assignment = db.session.get(GuestAssignment, guest.vmid)
+    return assignment.user if _matches(assignment, guest) else None
+
+
+def assign(guest: Guest, user: User) -> None:
     """Give the guest to user (replacing an earlier owner); the caller commits."""
-    assignment = db.session.get(GuestAssignment, vmid) or GuestAssignment(vmid=vmid)
+    assignment = db.session.get(GuestAssignment, guest.vmid) or GuestAssignment(vmid=guest.vmid)
     assignment.user_id = user.id
+    assignment.guest_type, assignment.guest_name = _identity(guest)
+    assignment.assigned_at = utcnow()
     db.session.add(assignment)
 
 
-def set_owner(acting: User, guest: Guest, owner: User | None) -> None:
+def set_owner(acting: User | str, guest: Guest, owner: User | None) -> None:
     """Assign guest to owner (None: to nobody), audited in the same transaction."""
     target = audit.target_of(guest.type, guest.vmid, guest.node)
     if owner is not None:
-        assign(guest.vmid, owner)
+        assign(guest, owner)
         audit.record(acting, "assign", target, "done", f"to {owner.username}")
     else:
         forget(guest.vmid)
@@ -84,9 +115,27 @@ def forget(vmid: int) -> None:
     db.session.execute(delete(GuestAssignment).where(GuestAssignment.vmid == vmid))
 
 
-def guest_clause(user: User, vmid_column):
-    """A SQL condition on vmid_column: true for admins, the user's own guests otherwise."""
+def forget_if_reused(guest: Guest) -> None:
+    """Drop an assignment left by an earlier guest under this VMID; the caller commits.
+
+    Called before the portal acts on a guest, so the earlier owner never sees tasks on it.
+    """
+    assignment = db.session.get(GuestAssignment, guest.vmid)
+    if assignment is not None and not _matches(assignment, guest):
+        db.session.delete(assignment)
+
+
+def task_clause(user: User):
+    """A SQL condition on Task: every task for admins; for a user, the tasks they started and
+    those on a guest assigned to them since it was assigned."""
     if user.is_admin:
         return true()
-    mine = select(GuestAssignment.vmid).where(GuestAssignment.user_id == user.id)
-    return vmid_column.in_(mine)
+    on_my_guest = exists().where(
+        and_(
+            GuestAssignment.vmid == Task.vmid,
+            GuestAssignment.guest_type == Task.guest_type,
+            GuestAssignment.user_id == user.id,
+            GuestAssignment.assigned_at <= Task.started_at,
+        )
+    )
+    return or_(Task.user_id == user.id, on_my_guest)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import NotFound
 
-from app.errors import ProxmoxError, report_proxmox_error
+from app.errors import report_proxmox_error
+from app.exceptions import NotFoundError, ProxmoxError
 from app.extensions import db
 from app.models import Task, User, utcnow
 from app.proxmox import ProxmoxClient, get_client
@@ -44,6 +44,7 @@ def start(
         guest_type=guest.type, vmid=guest.vmid,
     )  # fmt: skip
     db.session.add(task)
+    ownership.forget_if_reused(guest)
     try:
         db.session.commit()
     except IntegrityError:  # the same form, submitted twice at the same moment
@@ -156,19 +157,19 @@ def settle(pve_tasks: list[dict]) -> None:
 
 
 def get_for(user: User, task_id: int) -> Task:
-    """The task if user may see its guest; NotFound otherwise."""
-    query = select(Task).where(Task.id == task_id, ownership.guest_clause(user, Task.vmid))
+    """The task if user may see it (ownership.task_clause); NotFoundError otherwise."""
+    query = select(Task).where(Task.id == task_id, ownership.task_clause(user))
     task = db.session.scalar(query)
     if task is None:
-        raise NotFound("There is no such task that you can see.")
+        raise NotFoundError("There is no such task that you can see.")
     return task
 
 
 def visible(user: User, vmid: int | None = None, limit: int = 100) -> list[Task]:
-    """Newest first: the tasks of the guests user may see (one guest's when vmid is given)."""
+    """Newest first: the tasks user may see (one guest's when vmid is given)."""
     query = (
         select(Task)
-        .where(Task.status != "pending", ownership.guest_clause(user, Task.vmid))
+        .where(Task.status != "pending", ownership.task_clause(user))
         .order_by(Task.started_at.desc(), Task.id.desc())
         .limit(limit)
     )

@@ -8,7 +8,7 @@ from functools import cache
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import AppServiceError
+from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import ROLES, User, utcnow
 from app.services import audit
@@ -55,9 +55,10 @@ def create_user(
     password: str,
     role: str = "user",
     email: str | None = None,
-    acting: User | None = None,
+    acting: User | str | None = None,
 ) -> User:
-    """Add a user; refuses a taken name or an unknown role. An acting admin is audited."""
+    """Add a user; refuses a taken name or an unknown role. An acting admin (or shell) is
+    audited."""
     username = username.strip()
     if role not in ROLES:
         raise AppServiceError(f"Role must be one of: {', '.join(ROLES)}.")
@@ -74,9 +75,12 @@ def create_user(
     return user
 
 
-def get_user(user_id: int) -> User | None:
-    """The user with this id, or None."""
-    return db.session.get(User, user_id)
+def get_user(user_id: int) -> User:
+    """The user with this id; NotFoundError otherwise."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("There is no such user.")
+    return user
 
 
 def _active_admins() -> int:
@@ -85,26 +89,30 @@ def _active_admins() -> int:
     )
 
 
-def set_role(user: User, role: str, acting: User) -> None:
+def set_role(user: User, role: str, acting: User | str) -> None:
     """Change a user's role; the last active admin cannot stop being one."""
     if role not in ROLES:
         raise AppServiceError(f"Role must be one of: {', '.join(ROLES)}.")
     if user.role == "admin" and role != "admin" and user.active and _active_admins() <= 1:
         raise AppServiceError("The portal needs at least one active admin.", http_status=409)
-    if user.id == acting.id and role != "admin":
+    if isinstance(acting, User) and user.id == acting.id and role != "admin":
         raise AppServiceError("You cannot remove your own admin role.", http_status=409)
     audit.record(acting, "set-role", f"user/{user.username}", "done", f"{user.role} → {role}")
-    user.role = role
+    if user.role != role:
+        user.role = role
+        user.end_sessions()
     db.session.commit()
 
 
-def set_active(user: User, active: bool, acting: User) -> None:
+def set_active(user: User, active: bool, acting: User | str) -> None:
     """Enable or disable a user; nobody disables themselves or the last active admin."""
     if not active:
-        if user.id == acting.id:
+        if isinstance(acting, User) and user.id == acting.id:
             raise AppServiceError("You cannot disable your own account.", http_status=409)
         if user.role == "admin" and user.active and _active_admins() <= 1:
             raise AppServiceError("The portal needs at least one active admin.", http_status=409)
+    if not active:
+        user.end_sessions()  # enabling again later does not bring old sessions back
     user.active = active
     action = "enable-user" if active else "disable-user"
     audit.record(acting, action, f"user/{user.username}", "done")
@@ -112,14 +120,18 @@ def set_active(user: User, active: bool, acting: User) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password after checking the current one."""
+    """Set a new password after checking the current one (a wrong one is audited as refused)."""
+    target = f"user/{user.username}"
     if not user.check_password(current):
+        audit.record(user, "change-password", target, "refused", "wrong current password")
+        db.session.commit()
         raise AppServiceError("Your current password is not correct.")
-    audit.record(user, "change-password", f"user/{user.username}", "done")
+    audit.record(user, "change-password", target, "done")
     set_password(user, new)
 
 
 def set_password(user: User, new: str) -> None:
-    """Set a new password without asking for the old one (CLI, admins)."""
+    """Set a new password and end every session of the user (the caller may log in again)."""
     user.set_password(new)
+    user.end_sessions()
     db.session.commit()

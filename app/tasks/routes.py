@@ -3,18 +3,23 @@
 from flask import render_template, request
 from flask_login import current_user, login_required
 
-from app.errors import ProxmoxError
+from app.exceptions import ProxmoxError
 from app.services import tasks
 from app.tasks import bp
+from app.validation import MAX_ID, int_arg
 
 
 @bp.get("/tasks")
 @login_required
 def index():
     """The tasks the portal started on guests the user may see (one guest's with ?vmid=)."""
-    vmid = request.args.get("vmid", type=int)
+    problems: list[str] = []
+    vmid = int_arg(request.args, "vmid", None, 0, MAX_ID, problems)
     return render_template(
-        "tasks/index.html", tasks=tasks.visible(current_user, vmid=vmid), vmid=vmid
+        "tasks/index.html",
+        tasks=tasks.visible(current_user, vmid=vmid),
+        vmid=vmid,
+        problems=problems,
     )
 
 
@@ -35,8 +40,8 @@ def progress(task_id: int):
     a background poll is not reported to Sentry (pages that fail to load are).
     """
     task = tasks.get_for(current_user, task_id)
-    start = max(request.args.get("start", 0, type=int), 0)
-    quiet = max(request.args.get("quiet", 0, type=int), 0)
+    start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
+    quiet = int_arg(request.args, "quiet", 0, 0, MAX_ID, [])
     try:
         progress = tasks.follow(task, start, quiet)
     except ProxmoxError as error:

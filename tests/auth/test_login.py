@@ -1,4 +1,4 @@
-"""Logging in and out: credentials, disabled users, rate limits, CSRF and `next`."""
+"""Logging in and out: credentials, disabled users, CSRF and `next`."""
 
 import pytest
 
@@ -68,39 +68,17 @@ def test_disabling_a_user_ends_their_session(app, user_client):
     assert user_client.get("/account/password").status_code == 302
 
 
-def test_rate_limit_per_client_address(client, accounts):
-    for attempt in range(5):
-        assert post_login(client, f"someone{attempt}", "wrong-password").status_code == 200
-    response = post_login(client, "alice", accounts["alice"])
-    assert response.status_code == 429
-    assert b"Too many login attempts" in response.data
-
-
-def test_rate_limit_per_username_across_addresses(client, accounts):
-    for attempt in range(5):
-        response = client.post(
-            "/login",
-            data={"username": "alice", "password": "wrong-password"},
-            environ_base={"REMOTE_ADDR": f"127.0.0.{attempt + 10}"},
-        )
-        assert response.status_code == 200
-    response = client.post(
-        "/login",
-        data={"username": "alice", "password": accounts["alice"]},
-        environ_base={"REMOTE_ADDR": "127.0.0.99"},
-    )
-    assert response.status_code == 429
-
-
-def test_rate_limit_is_configurable(make_app, accounts):
-    client = make_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
-    post_login(client, "x1", "wrong-password")
-    post_login(client, "x2", "wrong-password")
-    assert post_login(client, "x3", "wrong-password").status_code == 429
-
-
 @pytest.mark.parametrize(
-    "evil", ["//evil.example", "https://evil.example", "/\\evil.example", "http:/evil.example"]
+    "evil",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "http:/evil.example",
+        "/%0a",
+        "/%0d%0aSet-Cookie:%20x=1",
+        "/%09/evil.example",
+    ],
 )
 def test_next_rejects_other_sites(client, accounts, evil):
     response = post_login(client, "alice", accounts["alice"], next_url=evil)

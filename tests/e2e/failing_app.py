@@ -13,7 +13,7 @@ from flask import abort, current_app, request
 from flask_login import login_required
 
 from app import create_app
-from app.errors import AppServiceError
+from app.exceptions import AppServiceError
 
 app = create_app()
 

@@ -53,12 +53,13 @@ def pve_calls(pve, method: str | None = None) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def assign(app):
-    """assign(vmid, username): give a guest to a user."""
+    """assign(vmid, username): give a guest (looked up in fakepve) to a user."""
     from app.services import ownership
 
     def do(vmid: int, username: str) -> None:
         with app.app_context():
-            ownership.assign(vmid, user_service.find_by_username(username))
+            guest = ownership.find_by_vmid(vmid)
+            ownership.assign(guest, user_service.find_by_username(username))
             db.session.commit()
 
     return do

@@ -3,7 +3,7 @@
 import pytest
 from flask import abort
 
-from app.errors import AppServiceError, ProxmoxError
+from app.exceptions import AppServiceError, ProxmoxError
 from tests.conftest import log_in
 
 

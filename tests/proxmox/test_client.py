@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.errors import ProxmoxError
+from app.exceptions import ProxmoxError
 from app.proxmox import ProxmoxClient, ProxmoxSettings
 from app.proxmox.cluster import cluster_resources
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port

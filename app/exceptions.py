@@ -1,0 +1,63 @@
+"""The portal's domain errors. No Flask here: the Proxmox layer and services import these.
+
+app.errors turns each into a page (and a Sentry event where one is due).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class ProxmoxError(Exception):
+    """A failed Proxmox API call, with what a person needs to act on it.
+
+    `status_code` is what Proxmox answered (None when it never answered);
+    `http_status` is what the portal answers its own user (502, 503 or 504).
+    """
+
+    message: str
+    kind: str = "api"  # api | auth | unreachable | timeout | tls | config | task
+    status_code: int | None = None
+    pve_message: str | None = None
+    errors: dict | None = None
+    api_method: str | None = None
+    api_path: str | None = None
+    node: str | None = None
+    vmid: int | None = None
+    upid: str | None = None
+    hint: str | None = None
+    http_status: int = 502
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(eq=False)
+class AppServiceError(Exception):
+    """A refusal by the portal's own service layer, with a message fit for the user."""
+
+    message: str
+    http_status: int = 400
+    details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(Exception):
+    """What a service raises for a thing that does not exist or that the user may not see.
+
+    Both answer 404 with the same message, so the existence of others' guests does not leak.
+    It is not reported to Sentry: it is the answer, not a failure.
+    """
+
+    def __init__(self, message: str = "There is nothing here that you can see."):
+        super().__init__(message)
+        self.message = message

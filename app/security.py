@@ -1,0 +1,61 @@
+"""Protections every route gets: security headers, bounded ids, no NUL in addresses.
+
+See docs/SECURITY.md for what each one covers.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from flask_talisman import Talisman
+
+from app.validation import BoundedIntConverter
+
+# No inline script or style anywhere: pages load /static files only. Pico's CSS draws its
+# select arrows and checkmarks with data: SVG images, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+talisman = Talisman()
+
+
+def init_security(app: Flask) -> None:
+    """Bounded `<int:...>` ids, security headers, no-store for pages, NUL-free addresses."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    secure_cookie = bool(app.config["SESSION_COOKIE_SECURE"])
+    talisman.init_app(
+        app,
+        force_https=False,  # TLS is the reverse proxy's job (README, Production)
+        strict_transport_security=secure_cookie,
+        strict_transport_security_max_age=HSTS_MAX_AGE,
+        strict_transport_security_include_subdomains=False,
+        session_cookie_secure=secure_cookie,
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+    )
+    app.before_request(refuse_nul_in_address)
+    app.after_request(no_store)
+
+
+def refuse_nul_in_address() -> None:
+    """A NUL in the path or query string is never meant (and PostgreSQL refuses it): 400."""
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        abort(400, description="The address holds a NUL character; remove it and try again.")
+
+
+def no_store(response):
+    """Pages show private data and carry CSRF tokens: browsers and proxies must not keep them."""
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -2,8 +2,8 @@
 
 from sqlalchemy import inspect
 
-from app.extensions import db
 from app.cli import shell_actor
+from app.extensions import db
 from app.models import AuditEntry, User
 
 

@@ -45,9 +45,7 @@ def _proxmox_probe() -> tuple[bool, float]:
     so a hanging Proxmox holds up one request, not all of them.
     """
     probe: Probe = current_app.extensions.setdefault("health_probe", Probe())
-    if time.monotonic() - probe.checked_at >= PROBE_INTERVAL and probe.lock.acquire(
-        blocking=False
-    ):
+    if time.monotonic() - probe.checked_at >= PROBE_INTERVAL and probe.lock.acquire(blocking=False):
         try:
             try:
                 version(get_client())

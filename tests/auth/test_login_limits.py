@@ -78,7 +78,11 @@ def test_wrong_current_passwords_are_limited(make_app, accounts):
     def change(current):
         return client.post(
             "/account/password",
-            data={"current_password": current, "password": "new-pass-1234", "confirm": "new-pass-1234"},
+            data={
+                "current_password": current,
+                "password": "new-pass-1234",
+                "confirm": "new-pass-1234",
+            },
         )
 
     assert change("wrong-1").status_code == 200

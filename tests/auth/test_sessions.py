@@ -88,9 +88,7 @@ def test_the_session_is_new_after_login(make_app, accounts):
     with client.session_transaction() as before:
         before["planted"] = "by-someone-else"
         csrf_secret = before["csrf_token"]
-    client.post(
-        "/login", data={"username": "bob", "password": USER_PASSWORD, "csrf_token": token}
-    )
+    client.post("/login", data={"username": "bob", "password": USER_PASSWORD, "csrf_token": token})
     with client.session_transaction() as after:
         assert "planted" not in after
         assert after.get("csrf_token") != csrf_secret

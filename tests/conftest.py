@@ -131,6 +131,29 @@ def make_app(tmp_path, pve, fakepve_cafile):
     yield build
     for app in apps:
         app.extensions["proxmox"].close()
+        with app.app_context():
+            db.engine.dispose()  # no connection is left for the garbage collector
+
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture
+def postgres_app(make_app):
+    """An app on an emptied PostgreSQL database (TEST_DATABASE_URL; .ci/run sets it)."""
+    from sqlalchemy import create_engine, text
+
+    from app.config import normalise_database_url
+
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set (.ci/run sets it)")
+    url = normalise_database_url(POSTGRES_URL)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return make_app(SQLALCHEMY_DATABASE_URI=url)
 
 
 @pytest.fixture

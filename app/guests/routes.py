@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from app.auth.session import admin_required
 from app.errors import report_proxmox_error
 from app.exceptions import ProxmoxError
 from app.guests import bp
@@ -167,11 +168,9 @@ def backups(node: str, guest_type: str, vmid: int):
 
 
 @bp.post(GUEST_URL + "/owner")
-@login_required
+@admin_required
 def set_owner(node: str, guest_type: str, vmid: int):
     """Admins assign the guest to a user, or take it back."""
-    if not current_user.is_admin:
-        abort(403)
     guest = ownership.find_guest(current_user, node, guest_type, vmid)
     form = OwnerForm()
     users = {u.id: u for u in list_users() if not u.is_admin}

@@ -1,12 +1,13 @@
 """Admins see and act on every guest; a user only on the guests assigned to them."""
 
 import re
+import time
 
 import pytest
 
 from app.extensions import db
 from app.models import User
-from tests.conftest import log_in
+from tests.conftest import ADMIN_PASSWORD, log_in
 from tests.guests.conftest import last_task, press, pve_calls, url
 
 
@@ -85,3 +86,52 @@ def test_deleting_a_guest_ends_its_assignment(app, bob, guests):
     guests.add_ct(201, "someone-elses", node="pve1")  # the VMID is free again and reused
     assert rows(bob.get("/").data) == set()
     assert bob.get(url("lxc", 201)).status_code == 404
+
+
+def delete_in_proxmox(app, kind: str, vmid: int, node: str = "pve1") -> None:
+    """Delete a guest through PVE's API, as Proxmox's own UI would: the portal sees no task."""
+    from app.proxmox import get_client
+
+    with app.app_context():
+        client = get_client()
+        upid = client.request("DELETE", f"nodes/{node}/{kind}/{vmid}", purge=1)
+        for _ in range(100):
+            if client.get(f"nodes/{node}/tasks/{upid}/status")["status"] == "stopped":
+                return
+            time.sleep(0.05)
+    raise AssertionError("the delete task did not finish")
+
+
+def log_in_existing(app, username: str):
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": ADMIN_PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_a_vmid_reused_behind_the_portals_back_is_not_the_former_owners(app, bob, admin, guests):
+    carol = log_in_existing(app, "carol")
+    assert rows(carol.get("/").data) == {101}
+    delete_in_proxmox(app, "qemu", 101)  # in Proxmox's UI, or while the portal was down
+    guests.add_vm(101, "someone-elses", node="pve1", status="stopped")
+    assert rows(carol.get("/").data) == set()
+    assert carol.get(url("qemu", 101)).status_code == 404
+    assert press(carol, url("qemu", 101, suffix="/power/start")).status_code == 404
+    # An admin's task on the new guest stays out of carol's task list.
+    press(admin, url("qemu", 101, suffix="/power/start"))
+    task = last_task(app)
+    assert carol.get(f"/tasks/{task.id}").status_code == 404
+    assert f"/tasks/{task.id}" not in carol.get("/tasks").data.decode()
+    assert "nobody" in admin.get(url("qemu", 101)).data.decode()  # not carol's either
+
+
+def test_users_keep_seeing_their_own_tasks_after_the_guest_is_gone(app, bob, guests):
+    bob.get(press(bob, url("lxc", 201, suffix="/power/stop")).location)
+    stop = last_task(app)
+    bob.get(press(bob, url("lxc", 201, suffix="/delete"), confirm_name="db").location)
+    delete = last_task(app)
+    assert delete.action == "delete" and delete.succeeded
+    listing = bob.get("/tasks").data.decode()
+    for task in (stop, delete):
+        assert bob.get(f"/tasks/{task.id}").status_code == 200
+        assert f"/tasks/{task.id}" in listing

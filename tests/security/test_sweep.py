@@ -1,0 +1,196 @@
+"""Sweeps over every route in app.url_map: who may call it, CSRF on every state change, and
+hostile values in every path variable, query parameter and form field. A new route joins the
+sweeps by being added to PROTECTION; a route missing from it fails the first test."""
+
+from __future__ import annotations
+
+from urllib.parse import quote_from_bytes
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, csrf_token_in
+from tests.security.conftest import table_state
+
+# public: anyone; login: a logged-in user (others' guests and tasks are 404); admin: admins only.
+PROTECTION = {
+    "static": "public",
+    "auth.login": "public",
+    "auth.logout": "public",
+    "health.healthz": "public",
+    "auth.change_password": "login",
+    "dashboard.index": "login",
+    "dashboard.node": "login",
+    "guests.show": "login",
+    "guests.power": "login",
+    "guests.delete": "login",
+    "guests.create_snapshot": "login",
+    "guests.snapshot_operation": "login",
+    "guests.backups": "login",
+    "guests.set_owner": "admin",
+    "tasks.index": "login",
+    "tasks.show": "login",
+    "tasks.progress": "login",
+    "audit.index": "login",
+    "admin.user_list": "admin",
+    "admin.user_create": "admin",
+    "admin.user_role": "admin",
+    "admin.user_active": "admin",
+}
+# Routes of VM 101 and of the admin's task on it: a plain user who does not own it gets 404.
+OTHERS = {
+    "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
+    "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
+}  # fmt: skip
+QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
+               "q", "node", "status", "type", "sort", "order", "timeframe", "next")  # fmt: skip
+# Every field of every form; request_key stays out so no hostile value can be a valid key
+# (tests/security/test_forms.py covers that field).
+FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "role", "active",
+              "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
+              "user_id")  # fmt: skip
+HOSTILE = {
+    "2^63": b"9223372036854775808",
+    "2^31": b"2147483648",
+    "-2^31-1": b"-2147483649",
+    "huge": b"99999999999999999999",
+    "nul": b"a\x00b",
+    "control": b"a\x1b[31mb\x7f",
+    "long": b"x" * 10_000,
+    "bad-utf8": b"\xff\xfe\xc3(",
+    "unicode": "ünï©ødé 🚀 \u202e名前".encode(),
+    "far-date": b"9999-12-31",
+    "bad-date": b"0000-00-00",
+    "float": b"1e309",
+    "list": b"[1, 2]",
+}
+
+
+def rules(app, methods=("GET", "POST")):
+    """(endpoint, rule, method) of every route."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & set(methods)):
+            found.append((rule.endpoint, rule, method))
+    return found
+
+
+def path_of(rule, world, **changes: bytes) -> str:
+    """rule's URL with sample values, or the (percent-encoded) values in changes."""
+    path = rule.rule
+    for name in rule.arguments:
+        raw = changes.get(name, world.sample(name).encode())
+        marker = f"<{rule._converters[name].__class__.__name__}:{name}>"
+        for form in (f"<{name}>", f"<int:{name}>", f"<path:{name}>", marker):
+            path = path.replace(form, quote_from_bytes(raw, safe="/"))
+    return path
+
+
+def call(client, method, path, query=b"", form=None):
+    kwargs = {"query_string": query.decode("ascii")}
+    if method == "POST":
+        kwargs["data"] = form or b""
+        kwargs["content_type"] = "application/x-www-form-urlencoded"
+    response = client.open(path, method=method, **kwargs)
+    response.get_data()  # keeps the body; closing releases files (static) at once
+    response.close()
+    return response
+
+
+def encoded(names, value: bytes) -> bytes:
+    return b"&".join(name.encode() + b"=" + quote_from_bytes(value).encode() for name in names)
+
+
+def test_every_route_is_classified(app):
+    endpoints = {endpoint for endpoint, _, _ in rules(app)}
+    assert endpoints == set(PROTECTION), "classify new routes in PROTECTION (and test them)"
+
+
+def test_anonymous(app, world):
+    client = app.test_client()
+    for endpoint, rule, method in rules(app):
+        response = call(client, method, path_of(rule, world))
+        where = f"{method} {rule.rule}"
+        assert response.status_code < 500, where
+        if PROTECTION[endpoint] == "public":
+            assert (
+                not response.location
+                or "/login" not in response.location
+                or (endpoint == "auth.logout")
+            ), where
+        else:
+            assert response.status_code == 302, where
+            assert response.location.startswith("/login?next="), where
+
+
+def test_plain_user(app, world, user):
+    for endpoint, rule, method in rules(app):
+        if endpoint == "auth.logout":  # would end the session the sweep goes on with
+            continue
+        response = call(user, method, path_of(rule, world))
+        where = f"{method} {rule.rule}"
+        if PROTECTION[endpoint] == "admin":
+            assert response.status_code == 403, where
+        elif endpoint in OTHERS:
+            assert response.status_code == 404, where
+        else:
+            assert response.status_code < 500, where
+            assert response.status_code not in (401, 403), where
+
+
+def test_admin(app, world, admin):
+    for endpoint, rule, method in rules(app):
+        if endpoint == "auth.logout":  # would end the session the sweep goes on with
+            continue
+        response = call(admin, method, path_of(rule, world))
+        assert response.status_code < 400 or response.status_code == 400 and method == "POST", (
+            f"{method} {rule.rule}: {response.status_code}"
+        )
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_every_state_change_needs_a_csrf_token(make_app, app, world, role):
+    app = make_app(
+        WTF_CSRF_ENABLED=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    client = app.test_client()
+    if role == "admin":
+        token = csrf_token_in(client.get("/login").data)
+        data = {"username": "alice", "password": ADMIN_PASSWORD, "csrf_token": token}
+        assert client.post("/login", data=data).status_code == 302
+    before = table_state(app)
+    for _, rule, method in rules(app, methods=("POST", "PUT", "PATCH", "DELETE")):
+        response = call(client, method, path_of(rule, world), form=b"request_key=abc123")
+        assert response.status_code == 400, f"{method} {rule.rule}: {response.status_code}"
+        assert b"CSRF" in response.data
+    assert table_state(app) == before
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=list(HOSTILE))
+def test_hostile_path_variables(app, world, admin, value):
+    before = table_state(app)
+    for _, rule, method in rules(app):
+        for name in rule.arguments:
+            response = call(admin, method, path_of(rule, world, **{name: HOSTILE[value]}))
+            assert response.status_code < 500, f"{method} {rule.rule} with {name}={value}"
+    assert table_state(app) == before
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=list(HOSTILE))
+@pytest.mark.parametrize("who", ["anonymous", "user", "admin"])
+def test_hostile_queries_and_forms(app, world, request, who, value):
+    client = app.test_client() if who == "anonymous" else request.getfixturevalue(who)
+    before = table_state(app)
+    query, form = encoded(QUERY_NAMES, HOSTILE[value]), encoded(FORM_NAMES, HOSTILE[value])
+    for endpoint, rule, method in rules(app):
+        if endpoint == "auth.logout" and who != "anonymous":
+            continue
+        response = call(client, method, path_of(rule, world), query, form)
+        assert response.status_code < 500, f"{method} {rule.rule} with {value}"
+    assert table_state(app) == before
+
+
+def test_page_views_write_nothing_but_task_syncs(app, world, admin, user, writes):
+    for client in (admin, user):
+        for _, rule, _ in rules(app, methods=("GET",)):
+            call(client, "GET", path_of(rule, world))
+    assert [w for w in writes if not w.lstrip().upper().startswith("UPDATE TASKS")] == []

@@ -1,4 +1,5 @@
-"""Protections every route gets: security headers, bounded ids, no NUL in addresses.
+"""Protections every route gets: security headers, bounded ids, no NUL in addresses, no
+unbounded bodies (MAX_CONTENT_LENGTH gives 413 before a form is parsed).
 
 See docs/SECURITY.md for what each one covers.
 """
@@ -43,6 +44,7 @@ def init_security(app: Flask) -> None:
         referrer_policy="same-origin",
     )
     app.before_request(refuse_nul_in_address)
+    app.before_request(refuse_chunked_body)
     app.after_request(no_store)
 
 
@@ -52,6 +54,14 @@ def refuse_nul_in_address() -> None:
         "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
     ):
         abort(400, description="The address holds a NUL character; remove it and try again.")
+
+
+def refuse_chunked_body() -> None:
+    """411 for a chunked body: werkzeug would cut it at MAX_CONTENT_LENGTH without saying so
+    (a truncated form), where a body with a Content-Length over the limit gets 413.
+    Browsers always send a Content-Length with a form."""
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        abort(411, description="Send the request with a Content-Length header.")
 
 
 def no_store(response):

@@ -12,7 +12,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`; PVE's VMIDs end at 999,999,999
 EARLIEST_DATE = date(1970, 1, 1)
@@ -63,10 +63,13 @@ def has_control_characters(text: str, allowed: frozenset[str] = frozenset()) -> 
 
 class PortalForm(FlaskForm):
     """Every form of the portal: text fields with control characters (NUL included) get a
-    field message, whatever the form's own validators say."""
+    field message, whatever the form's own validators say; a hidden field that does not
+    validate (the page can show no message beside it) gets a message for the whole form."""
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        if any(isinstance(f, HiddenField) and f.errors for f in self):
+            self.form_errors.append("This form has expired or was changed; please try again.")
         for field in self:
             if not isinstance(field, StringField) or not field.data:
                 continue

@@ -135,6 +135,15 @@ def test_failing_error_handler_gives_plain_500(boom_app, monkeypatch):
     assert response.data == b"500 Internal Server Error"
 
 
-def test_proxmox_error_outside_requests_keeps_fields():
-    error = ProxmoxError("x", node="pve1", vmid=100, upid="UPID:pve1:1")
-    assert (error.node, error.vmid, error.upid) == ("pve1", 100, "UPID:pve1:1")
+def test_proxmox_error_outside_a_request_is_reported_with_its_guest(sentry):
+    from app.errors import report_proxmox_error
+
+    app, transport = sentry()
+    error = ProxmoxError("x failed", kind="task", node="pve1", vmid=100, upid="UPID:pve1:1")
+    with app.app_context():  # as in a CLI command: no request, no user
+        reference = report_proxmox_error(error)
+    event = only_event(transport)
+    assert event["event_id"] == reference
+    context = event["contexts"]["proxmox_error"]
+    assert (context["node"], context["vmid"], context["upid"]) == ("pve1", 100, "UPID:pve1:1")
+    assert "request_path" not in context and "user" not in event

@@ -182,3 +182,18 @@ def test_create_app_without_sentry_settings_has_no_sentry(monkeypatch):
     monkeypatch.delenv("SENTRY_DSN", raising=False)
     create_app({"TESTING": True, "SECRET_KEY": "x" * 16, "SENTRY_DSN": None})
     assert not sentry_sdk.get_client().is_active()
+
+
+def test_error_log_lines_are_events_and_lesser_ones_breadcrumbs(sentry):
+    import logging
+
+    app, transport = sentry()
+    log = logging.getLogger("app.services.tasks")
+    with app.app_context():
+        log.warning("a warning: only a breadcrumb")
+        log.error("an error: one event")
+        sentry_sdk.flush()
+    events = transport.events()
+    assert [e["logentry"]["message"] for e in events] == ["an error: one event"]
+    crumbs = [c["message"] for c in events[0]["breadcrumbs"]["values"]]
+    assert "a warning: only a breadcrumb" in crumbs

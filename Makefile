@@ -3,7 +3,7 @@
 #              end-to-end tests (portal under gunicorn reporting to a real Bugsink)
 # make e2e   - only the end-to-end tests
 # make bugsink-server - a local Bugsink (Sentry-compatible) on http://127.0.0.1:8000; prints its DSN
-# make lint  - ruff
+# make lint  - ruff and mypy (app/, zero errors)
 
 VENV ?= .venv
 BUGSINK_VENV ?= .venv-bugsink
@@ -46,6 +46,7 @@ e2e: venv bugsink chromium
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(BUGSINK_VENV) instance/demo .pytest_cache .ruff_cache

@@ -53,7 +53,8 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         settings.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
     if app.config.get("PROXY_COUNT"):
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        proxied = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
 
 
 def register_extensions(app: Flask) -> None:

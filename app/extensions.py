@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in the factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -12,6 +14,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. db.Model is Base with Flask-SQLAlchemy's additions, but as an
+# attribute it is no base class a type checker can follow: it checks against Base instead.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

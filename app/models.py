@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.extensions import Model
 
 ROLES = ("admin", "user")
 USERNAME_MAX = 64
@@ -21,7 +21,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs into the portal: an `admin` or a `user`."""
 
     __tablename__ = "users"
@@ -69,7 +69,7 @@ class User(UserMixin, db.Model):
 GUEST_NAME_MAX = 128
 
 
-class GuestAssignment(db.Model):
+class GuestAssignment(Model):
     """A guest given to a user; admins see every guest anyway.
 
     PVE reuses a deleted guest's VMID, so the assignment also names the guest's type and name:
@@ -87,7 +87,7 @@ class GuestAssignment(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Task(db.Model):
+class Task(Model):
     """A Proxmox task the portal started for someone, followed until it ends."""
 
     __tablename__ = "tasks"
@@ -117,7 +117,7 @@ class Task(db.Model):
         return self.status == "stopped" and not self.succeeded
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who did what to which guest, from where, and how it went (written with the action)."""
 
     __tablename__ = "audit_log"

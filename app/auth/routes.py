@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
-from app.auth.session import is_safe_next
+from app.auth.session import safe_next
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.services import login_limits, users
@@ -27,8 +27,7 @@ def login():
         else:
             session.clear()  # nothing from before the login (its CSRF secret included) is kept
             login_user(user)
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("dashboard.index"))
+            return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
     return render_template("auth/login.html", form=form)
 
 

@@ -10,7 +10,7 @@ from flask_login import LoginManager, current_user, login_required
 
 from app.extensions import db
 from app.models import User
-from app.validation import MAX_ID
+from app.validation import MAX_ID, has_control_characters
 
 
 def configure_login_manager(manager: LoginManager) -> None:
@@ -32,14 +32,18 @@ def configure_login_manager(manager: LoginManager) -> None:
         return user
 
 
-def is_safe_next(target: str | None) -> bool:
-    """Accept only a local path such as `/nodes/pve1?x=1` as a post-login redirect."""
+def safe_next(target: str | None, default: str) -> str:
+    """target when it is a local path such as `/nodes/pve1?x=1`, default otherwise.
+
+    No scheme, host, `//`, backslash or control character (a newline would split the
+    Location header) gets through.
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return False
-    if any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return False
+        return default
+    if has_control_characters(target):
+        return default
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc
+    return default if parts.scheme or parts.netloc else target
 
 
 def admin_required(view):

@@ -28,10 +28,8 @@ def _identity(guest: Guest) -> tuple[str, str]:
     return guest.type, guest.name
 
 
-def _matches(assignment: GuestAssignment | None, guest: Guest) -> bool:
-    return assignment is not None and (assignment.guest_type, assignment.guest_name) == _identity(
-        guest
-    )
+def _matches(assignment: GuestAssignment, guest: Guest) -> bool:
+    return (assignment.guest_type, assignment.guest_name) == _identity(guest)
 
 
 def assignments_of(user: User) -> dict[int, tuple[str | None, str | None]]:
@@ -86,7 +84,9 @@ def find_by_vmid(vmid: int) -> Guest:
 def owner_of(guest: Guest) -> User | None:
     """The user this very guest is assigned to, if any."""
     assignment = db.session.get(GuestAssignment, guest.vmid)
-    return assignment.user if _matches(assignment, guest) else None
+    if assignment is None or not _matches(assignment, guest):
+        return None
+    return assignment.user
 
 
 def assign(guest: Guest, user: User) -> None:

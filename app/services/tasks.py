@@ -49,7 +49,7 @@ def start(
         db.session.commit()
     except IntegrityError:  # the same form, submitted twice at the same moment
         db.session.rollback()
-        return _by_request_key(request_key)
+        return db.session.scalars(select(Task).where(Task.request_key == request_key)).one()
     target = audit.target_of(guest.type, guest.vmid, guest.node)
     try:
         upid = call(get_client())
@@ -125,11 +125,15 @@ def _finish(task: Task, exit_status: str) -> None:
 
     A deleted guest's VMID may be reused, so its assignment ends with the delete task.
     """
-    changed = db.session.execute(
-        update(Task)
-        .where(Task.id == task.id, Task.status == "running")
-        .values(status="stopped", exit_status=exit_status, ended_at=utcnow())
-    ).rowcount
+    changed = (
+        db.session.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.status == "running")
+            .values(status="stopped", exit_status=exit_status, ended_at=utcnow())
+            .returning(Task.id)
+        ).first()
+        is not None
+    )
     db.session.refresh(task)
     if changed and task.action == "delete" and task.succeeded:
         ownership.forget(task.vmid)

@@ -84,9 +84,8 @@ def get_user(user_id: int) -> User:
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
-    )
+    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
+    return db.session.scalar(query) or 0
 
 
 def set_role(user: User, role: str, acting: User | str) -> None:

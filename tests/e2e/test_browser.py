@@ -38,8 +38,19 @@ def browser():
         browser.close()
 
 
-def logged_in(browser, web, username: str, password: str) -> Page:
+@pytest.fixture
+def console_errors():
+    """Every console error and script error of the test's pages: a CSP violation (an inline
+    script or style the policy blocks) is one. The test fails if there is any."""
+    errors: list[str] = []
+    yield errors
+    assert errors == []
+
+
+def logged_in(browser, web, username: str, password: str, errors: list[str]) -> Page:
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.on("console", lambda m: m.type == "error" and errors.append(f"{page.url}: {m.text}"))
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     page.set_default_timeout(20_000)
     page.goto(web.url + "/login")
     page.fill("input[name=username]", username)
@@ -63,14 +74,14 @@ def watch_task(page: Page) -> bool:
     return running
 
 
-def test_user_runs_a_guest_through_its_life(browser, web):
-    admin = logged_in(browser, web, "alice", ADMIN_PASSWORD)
+def test_user_runs_a_guest_through_its_life(browser, web, console_errors):
+    admin = logged_in(browser, web, "alice", ADMIN_PASSWORD, console_errors)
     admin.goto(web.url + GUEST)
     admin.select_option("select[name=user_id]", label="bob")
     admin.click("button:has-text('Assign')")
     expect(admin.locator(".flash-success")).to_contain_text("now belongs to bob")
 
-    user = logged_in(browser, web, "bob", USER_PASSWORD)
+    user = logged_in(browser, web, "bob", USER_PASSWORD, console_errors)
     expect(user.locator("tr[data-vmid]")).to_have_count(1)
     user.click("text=ci-runner-2")
     expect(user).to_have_url(web.url + GUEST)

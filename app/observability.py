@@ -62,12 +62,8 @@ def detect_environment(hostname: str) -> str:
 
 
 def environment_for(config) -> str:
-    """SENTRY_ENVIRONMENT wins; otherwise detected from SERVER_NAME or this machine's name."""
-    explicit = config.get("SENTRY_ENVIRONMENT")
-    if explicit:
-        return explicit
-    server = (config.get("SERVER_NAME") or socket.gethostname()).split(":")[0]
-    return detect_environment(server)
+    """SENTRY_ENVIRONMENT wins; otherwise detected from this machine's host name."""
+    return config.get("SENTRY_ENVIRONMENT") or detect_environment(socket.gethostname())
 
 
 def init_sentry(app: Flask) -> bool:

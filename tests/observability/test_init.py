@@ -42,8 +42,9 @@ def sampler_rate(path):
     return options()["traces_sampler"]({"wsgi_environ": {"PATH_INFO": path}})
 
 
-def test_development_samples_everything_with_debug(sentry):
-    sentry(SENTRY_ENVIRONMENT=None, SERVER_NAME="portal.local", SENTRY_DEBUG=None)
+def test_development_samples_everything_with_debug(sentry, monkeypatch):
+    monkeypatch.setattr("socket.gethostname", lambda: "portal.local")
+    sentry(SENTRY_ENVIRONMENT=None, SENTRY_DEBUG=None)
     assert options()["environment"] == "development"
     assert options()["debug"] is True
     assert options()["sample_rate"] == 1.0
@@ -51,8 +52,9 @@ def test_development_samples_everything_with_debug(sentry):
     sentry_sdk.get_client().options["debug"] = False  # keep pytest's closed stderr quiet at exit
 
 
-def test_production_samples_ten_percent_without_debug(sentry):
-    sentry(SENTRY_ENVIRONMENT=None, SERVER_NAME="portal.example.com", SENTRY_DEBUG=None)
+def test_production_samples_ten_percent_without_debug(sentry, monkeypatch):
+    monkeypatch.setattr("socket.gethostname", lambda: "portal.example.com")
+    sentry(SENTRY_ENVIRONMENT=None, SENTRY_DEBUG=None)
     assert options()["environment"] == "production"
     assert options()["debug"] is False
     assert options()["sample_rate"] == 1.0

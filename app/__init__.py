@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     init_security(app)
     register_extensions(app)
+    load_app_catalog(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -69,9 +71,19 @@ def register_extensions(app: Flask) -> None:
     configure_login_manager(login_manager)
 
 
+def load_app_catalog(app: Flask) -> None:
+    """The app catalog (catalog/*.yaml); a file that does not validate stops the start."""
+    from app.catalog import load_catalog
+
+    app.extensions["catalog"] = load_catalog(
+        Path(app.config["CATALOG_DIR"]), Path(app.static_folder or "") / "icons" / "apps"
+    )
+
+
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from app.admin import bp as admin_bp
+    from app.apps import bp as apps_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
@@ -84,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(guests_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(apps_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
 

@@ -114,6 +114,7 @@ def from_environment() -> dict:
         "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "CATALOG_DIR": os.environ.get("CATALOG_DIR") or str(PROJECT_ROOT / "catalog"),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -61,3 +61,7 @@ class NotFoundError(Exception):
     def __init__(self, message: str = "There is nothing here that you can see."):
         super().__init__(message)
         self.message = message
+
+
+class ConfigurationError(Exception):
+    """The portal cannot start with what it was given (wsgi.py shows the message and exits)."""

@@ -90,9 +90,11 @@ def usage_history(guest, timeframe: str, now: float) -> list[dict]:
 
 
 def load_cluster(pve: FakePve, cluster: dict) -> None:
-    """Add the nodes and guests of a cluster file to the fake."""
+    """Add the nodes, guests and volumes (container templates) of a cluster file to the fake."""
     for node in cluster.get("nodes", []):
         pve.add_node(node)
+    for volume in cluster.get("volumes", []):
+        pve.store_file(volume["storage"], volume["name"], volume["size"], volume["content"])
     for spec in cluster["guests"]:
         common = dict(
             node=spec.get("node", "pve1"),

@@ -109,3 +109,8 @@ def node_status(client: ProxmoxClient, node: str) -> dict:
 def version(client: ProxmoxClient) -> dict:
     """GET /version: a cheap call that proves Proxmox answers and accepts our credentials."""
     return client.get("version") or {}
+
+
+def storage_volumes(client: ProxmoxClient, node: str, storage: str, content: str = "vztmpl"):
+    """GET /nodes/{node}/storage/{storage}/content: the volumes of one kind on a storage."""
+    return client.get(f"nodes/{node}/storage/{storage}/content", content=content) or []

@@ -44,6 +44,7 @@ class World:
                 "task_id": self.admin_task,
                 "user_id": self.bob_id,
                 "filename": "css/portal.css",
+                "app_id": "nginx",
             }[name]
         )
 

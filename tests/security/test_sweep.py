@@ -31,6 +31,8 @@ PROTECTION = {
     "tasks.show": "login",
     "tasks.progress": "login",
     "audit.index": "login",
+    "apps.index": "login",
+    "apps.show": "login",
     "admin.user_list": "admin",
     "admin.user_create": "admin",
     "admin.user_role": "admin",
@@ -42,7 +44,8 @@ OTHERS = {
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
-               "q", "node", "status", "type", "sort", "order", "timeframe", "next")  # fmt: skip
+               "q", "node", "status", "type", "sort", "order", "timeframe", "next",
+               "category")  # fmt: skip
 # Every field of every form; request_key stays out so no hostile value can be a valid key
 # (tests/security/test_forms.py covers that field).
 FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "role", "active",

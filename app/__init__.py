@@ -109,10 +109,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """`flask init-db`, `flask users ...` and `flask sentry-check`."""
-    from app.cli import init_db_command, sentry_check_command, users_cli
+    """`flask init-db`, `flask users ...`, `flask sentry-check` and `flask worker`."""
+    from app.cli import init_db_command, sentry_check_command, users_cli, worker_command
 
     app.cli.add_command(init_db_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(sentry_check_command)
 

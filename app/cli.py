@@ -144,3 +144,19 @@ def sentry_check_command() -> None:
     click.echo(f"Sent test event {event_id}")
     click.echo(f"environment: {environment}")
     click.echo(f"release: {release}")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs run at the same time.")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run the job worker (app/jobs.py) until Ctrl-C or SIGTERM; jobs in flight finish first."""
+    from app import jobs
+
+    jobs.bind_worker_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"Worker: {workers} threads, jobs from {jobs.huey.storage.__class__.__name__}.")
+    # SIGTERM (systemd, Ctrl-C's polite cousin) lets running jobs finish before it exits.
+    consumer = jobs.huey.create_consumer(
+        workers=workers, worker_type="thread", graceful_signal="TERM"
+    )
+    consumer.run()

@@ -50,8 +50,11 @@ def _request_fields() -> dict:
     return {"request_path": request.path, "request_method": request.method}
 
 
-def report_proxmox_error(error: ProxmoxError) -> str | None:
-    """Send one Sentry event for a Proxmox failure; returns its id (the error reference)."""
+def report_proxmox_error(error: ProxmoxError, started_by=None) -> str | None:
+    """Send one Sentry event for a Proxmox failure; returns its id (the error reference).
+
+    Outside a request (a job in the worker), started_by is reported as the event's user.
+    """
     context = {
         "error_message": error.message,
         **(_request_fields() if has_request_context() else {}),
@@ -64,7 +67,8 @@ def report_proxmox_error(error: ProxmoxError) -> str | None:
         "kind": error.kind,
         "pve_message": error.pve_message,
     }
-    return observability.capture(error, "proxmox", "proxmox_error", context)
+    user = None if has_request_context() else started_by
+    return observability.capture(error, "proxmox", "proxmox_error", context, user=user)
 
 
 PROXMOX_TITLES = {

@@ -196,15 +196,7 @@ def attach_request_context() -> None:
     if request.path.startswith("/static/"):
         return
     if current_user.is_authenticated:
-        user: dict[str, Any] = {
-            "id": str(current_user.id),
-            "username": current_user.username,
-            "role": current_user.role,
-        }
-        if current_app.config.get("SENTRY_SEND_USER_PII", True):
-            user["email"] = current_user.email
-            user["ip_address"] = request.remote_addr
-        sentry_sdk.set_user(user)
+        sentry_sdk.set_user(user_fields(current_user, request.remote_addr))
         sentry_sdk.set_tag("user_role", current_user.role)
         sentry_sdk.set_tag("authenticated", "true")
     else:
@@ -214,14 +206,29 @@ def attach_request_context() -> None:
     )
 
 
+def user_fields(user: Any, ip_address: str | None = None) -> dict[str, Any]:
+    """The Sentry user for a portal user; e-mail and address only with SENTRY_SEND_USER_PII."""
+    fields: dict[str, Any] = {"id": str(user.id), "username": user.username, "role": user.role}
+    if current_app.config.get("SENTRY_SEND_USER_PII", True):
+        fields["email"] = user.email
+        if ip_address:
+            fields["ip_address"] = ip_address
+    return fields
+
+
 def capture(
     exc: BaseException,
     error_type: str | None = None,
     context_name: str | None = None,
     context: dict | None = None,
     tags: dict | None = None,
+    user: Any = None,
 ) -> str | None:
-    """Send one event for exc with its tags and context; returns the event id (None when off)."""
+    """Send one event for exc with its tags and context; returns the event id (None when off).
+
+    user (a portal User) is the event's user where no request says who it is: a job in the
+    worker reports for the user who started the work.
+    """
     if not sentry_sdk.is_initialized():
         return None
     with sentry_sdk.new_scope() as scope:
@@ -229,6 +236,10 @@ def capture(
             scope.set_tag("error_type", error_type)
         for key, value in (tags or {}).items():
             scope.set_tag(key, value)
+        if user is not None:
+            scope.set_user(user_fields(user))
+            scope.set_tag("user_role", user.role)
+            scope.set_tag("authenticated", "true")
         if context_name:
             scope.set_context(
                 context_name, {k: v for k, v in (context or {}).items() if v is not None}

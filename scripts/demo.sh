@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: fakepve with the demo cluster, SQLite and gunicorn, all on loopback.
-# Ctrl-C stops both servers. Running it again reuses the database and resets the admin password.
+# Ctrl-C stops the servers and the worker. Running it again reuses the database and resets the admin password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VENV:-.venv}/bin"
@@ -24,11 +24,17 @@ export PROXMOX_TOKEN_VALUE="$(new_secret)" PROXMOX_PASSWORD=""
 export PROXMOX_VERIFY_SSL="$DEMO_DIR/fakepve.crt"
 export FAKEPVE_TOKEN_VALUE="$PROXMOX_TOKEN_VALUE" FAKEPVE_ROOT_PASSWORD="$(new_secret)"
 export PORT="${PORT:-5000}"
+export JOBS_URL="sqlite:///$DEMO_DIR/jobs.sqlite"
 
 "$BIN/python" scripts/fakepve_demo.py demo/cluster.json --host "$FAKEPVE_ADDRESS" \
     --port "$FAKEPVE_PORT" --time-scale 0.2 --pki-dir "$DEMO_DIR" &
 FAKEPVE_PID=$!
-trap 'kill "$FAKEPVE_PID" 2>/dev/null || true; wait "$FAKEPVE_PID" 2>/dev/null || true' EXIT
+WORKER_PID=""
+stop_all() {
+    kill $WORKER_PID "$FAKEPVE_PID" 2>/dev/null || true
+    wait $WORKER_PID "$FAKEPVE_PID" 2>/dev/null || true
+}
+trap stop_all EXIT
 
 "$BIN/python" scripts/wait_for_port.py "$FAKEPVE_ADDRESS" "$FAKEPVE_PORT" 30
 
@@ -44,6 +50,8 @@ demo_account admin admin "$ADMIN_PASSWORD"
 demo_account user user "$USER_PASSWORD"
 # The user's guests: a stopped VM, a stopped container and a running one.
 "$BIN/flask" --app wsgi users assign user 108 118 205 208
+"$BIN/flask" --app wsgi worker &   # the job worker (app/jobs.py)
+WORKER_PID=$!
 
 cat <<BANNER
 
@@ -51,7 +59,7 @@ cat <<BANNER
   Log in as: admin / $ADMIN_PASSWORD   (sees every guest)
          or: user / $USER_PASSWORD    (sees the 4 guests assigned to them)
   Fake Proxmox VE (fakepve): https://$FAKEPVE_ADDRESS:$FAKEPVE_PORT
-  Ctrl-C stops both.
+  The job worker runs alongside. Ctrl-C stops all three.
 
 BANNER
 "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app

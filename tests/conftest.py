@@ -22,7 +22,7 @@ from app.services import users as user_service
 # (tests/test_hermetic.py proves it). Each test states the settings it depends on.
 PORTAL_SETTINGS = (
     "SECRET_KEY", "APP_VERSION", "DATABASE_URL", "LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT",
-    "MAX_CONTENT_LENGTH", "SESSION_COOKIE_SECURE", "PROXY_COUNT",
+    "MAX_CONTENT_LENGTH", "SESSION_COOKIE_SECURE", "PROXY_COUNT", "JOBS_URL", "CATALOG_DIR",
 )  # fmt: skip
 for name in list(os.environ):
     if name.startswith(("SENTRY_", "PROXMOX_")) or name in PORTAL_SETTINGS:

@@ -77,3 +77,6 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         ["pgrep", "-f", f"--port {pve_port}"], capture_output=True, text=True
     ).stdout
     assert leftovers == "", "fakepve still running after Ctrl-C"
+    assert "Worker: 2 threads" in output  # make demo starts the job worker ...
+    workers = subprocess.run(["pgrep", "-f", "wsgi worker"], capture_output=True, text=True)
+    assert workers.stdout == "", "the job worker still running after Ctrl-C"  # ... and stops it

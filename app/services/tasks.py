@@ -147,7 +147,8 @@ def _finish(task: Task, exit_status: str) -> None:
                 node=task.node,
                 vmid=task.vmid,
                 upid=task.upid,
-            )  # fmt: skip
+            ),  # fmt: skip
+            started_by=task.user,
         )
 
 
@@ -158,6 +159,25 @@ def settle(pve_tasks: list[dict]) -> None:
         running = select(Task).where(Task.upid.in_(ended), Task.status == "running")
         for task in db.session.scalars(running).all():
             _finish(task, ended[task.upid])
+
+
+def sync_running() -> int:
+    """End every running task that Proxmox says has stopped (one status call per running task).
+
+    The worker runs this every minute, so a task nobody watches still ends, and its failure is
+    reported. Returns how many tasks it ended.
+    """
+    running = db.session.scalars(
+        select(Task).where(Task.status == "running", Task.upid.is_not(None))
+    ).all()
+    ended = 0
+    client = get_client()
+    for task in running:
+        status = pve_guests.task_status(client, task.node, str(task.upid))
+        if status.get("status") == "stopped":
+            _finish(task, str(status.get("exitstatus") or "unknown"))
+            ended += 1
+    return ended
 
 
 def get_for(user: User, task_id: int) -> Task:

@@ -1,0 +1,54 @@
+"""The job queue (Huey): work that must not run in a web request or a gunicorn worker.
+
+Storage comes from JOBS_URL: a SQLite file under instance/ by default (no extra server; one
+host), or `redis://...` for several hosts. The worker is `flask --app wsgi worker`
+(app/cli.py). Jobs are thin: they open an app context and call a service.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from app import config as settings
+from app.services import tasks
+
+_worker_app: Flask | None = None
+
+
+def make_huey(url: str) -> Huey:
+    """A Huey for JOBS_URL: `sqlite:///path` (the default) or `redis://host:port/db`."""
+    if url.startswith("redis://"):
+        return RedisHuey("portal", url=url, results=False)
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("portal", filename=str(path), journal_mode="wal", results=False)
+
+
+settings.load_dotenv_file()  # the worker may import this before create_app reads .env
+DEFAULT_JOBS_URL = f"sqlite:///{settings.INSTANCE_PATH / 'jobs.sqlite'}"
+huey = make_huey(os.environ.get("JOBS_URL") or DEFAULT_JOBS_URL)
+
+
+def bind_worker_app(app: Flask) -> None:
+    """The app whose context the worker's jobs run in (set by `flask worker`)."""
+    global _worker_app
+    _worker_app = app
+
+
+def _app() -> Flask:
+    if has_app_context():  # immediate mode in tests, or called from a request
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _worker_app is None:
+        raise RuntimeError("No app for this job: start the worker with `flask --app wsgi worker`.")
+    return _worker_app
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sync_running_tasks() -> None:
+    """Every minute: end the portal's tasks that have ended in Proxmox, watched or not."""
+    with _app().app_context():
+        tasks.sync_running()

@@ -165,7 +165,8 @@ def sync_running() -> int:
     """End every running task that Proxmox says has stopped (one status call per running task).
 
     The worker runs this every minute, so a task nobody watches still ends, and its failure is
-    reported. Returns how many tasks it ended.
+    reported. A task whose node does not answer is asked again next time; ProxmoxError when
+    Proxmox itself is away. Returns how many tasks it ended.
     """
     running = db.session.scalars(
         select(Task).where(Task.status == "running", Task.upid.is_not(None))
@@ -173,7 +174,12 @@ def sync_running() -> int:
     ended = 0
     client = get_client()
     for task in running:
-        status = pve_guests.task_status(client, task.node, str(task.upid))
+        try:
+            status = pve_guests.task_status(client, task.node, str(task.upid))
+        except ProxmoxError as error:
+            if error.kind != "api":  # Proxmox itself is away: no use asking about the rest
+                raise
+            continue  # e.g. its node is offline (595): ask again next time
         if status.get("status") == "stopped":
             _finish(task, str(status.get("exitstatus") or "unknown"))
             ended += 1

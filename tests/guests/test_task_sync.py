@@ -67,3 +67,21 @@ def test_a_worker_process_runs_a_job_the_web_side_enqueued(app, guests, tmp_path
         output = worker.communicate(timeout=30)[0]
     assert worker.returncode == 0, output
     assert "Worker: 1 threads" in output
+
+
+def test_the_sync_skips_a_round_while_proxmox_is_away(sentry, guests, caplog):
+    from app.jobs import sync_running_tasks
+
+    app, transport = sentry()
+    press(log_in(app), url("lxc", 201, suffix="/power/reboot"))
+    guests.fail("GET", "/status", status=595, message="No route to host")  # the task's status
+    with app.app_context():
+        assert tasks.sync_running() == 0  # the node does not answer: ask again next time
+    guests.failures.clear()
+    guests.flaky_network(drop_rate=1.0)
+    with app.app_context():
+        sync_running_tasks.call_local()  # the job's body, as the worker runs it
+    guests.flaky_network()
+    assert "Task sync skipped this minute" in caplog.text
+    assert [e for e in transport.events() if e["tags"].get("error_type")] == []
+    assert last_task(app).status == "running"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,11 @@ from app.extensions import Model
 ROLES = ("admin", "user")
 USERNAME_MAX = 64
 EMAIL_MAX = 254
+
+
+def password_hash_method() -> str:
+    """werkzeug's hash method for new passwords: scrypt by default."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
 def utcnow() -> datetime:
@@ -55,8 +61,9 @@ class User(UserMixin, Model):
         return self.role == "admin"
 
     def set_password(self, password: str) -> None:
-        """Store a scrypt hash of password (never the password itself)."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a hash of password (never the password itself): scrypt, unless the app's
+        PASSWORD_HASH_METHOD says otherwise (the tests use a fast one)."""
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         """True when password matches the stored hash."""

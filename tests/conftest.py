@@ -119,6 +119,8 @@ def make_app(tmp_path, pve, fakepve_cafile):
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'portal.sqlite'}",
             "WTF_CSRF_ENABLED": False,
+            # scrypt takes 170 ms a hash; the tests make thousands (production keeps scrypt).
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             **proxmox_settings(pve, fakepve_cafile),
         }
         config.update(overrides)

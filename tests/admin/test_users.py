@@ -59,7 +59,7 @@ def test_admin_creates_a_user_who_can_log_in(app, admin_client, client):
     assert response.status_code == 302
     carol = user(app, "carol")
     assert (carol.role, carol.email, carol.active) == ("admin", "carol@example.com", True)
-    assert carol.password_hash.startswith("scrypt:")
+    assert carol.password_hash.startswith("pbkdf2:sha256:1000$")  # the tests' fast method
     admin_client.post("/logout")
     assert (
         client.post("/login", data={"username": "carol", "password": "carol-pass-1"}).status_code
@@ -133,3 +133,13 @@ def test_unknown_or_non_numeric_user_id_is_404(admin_client, url):
     response = admin_client.post(url, data={"active": "0"})
     assert response.status_code == 404
     assert b"Error 404" in response.data
+
+
+def test_passwords_are_hashed_with_scrypt_by_default(make_app):
+    app = make_app(PASSWORD_HASH_METHOD=None)
+    del app.config["PASSWORD_HASH_METHOD"]  # as in production, where nothing sets it
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "dora", "--password", "dora-pass-123"]
+    )
+    assert result.exit_code == 0, result.output
+    assert user(app, "dora").password_hash.startswith("scrypt:")

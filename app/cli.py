@@ -92,7 +92,7 @@ def assign_command(username: str, vmids: tuple[int, ...]) -> None:
     if user.is_admin:
         raise click.ClickException(f"{user.username} is an admin and sees every guest already.")
     try:
-        guests = [ownership.find_by_vmid(vmid) for vmid in vmids]
+        guests = ownership.find_by_vmids(vmids)
     except (NotFoundError, ProxmoxError) as error:
         raise click.ClickException(str(error)) from None
     for guest in guests:

@@ -196,9 +196,7 @@ def attach_request_context() -> None:
     if request.path.startswith("/static/"):
         return
     if current_user.is_authenticated:
-        sentry_sdk.set_user(user_fields(current_user, request.remote_addr))
-        sentry_sdk.set_tag("user_role", current_user.role)
-        sentry_sdk.set_tag("authenticated", "true")
+        _identify(sentry_sdk.get_isolation_scope(), current_user, request.remote_addr)
     else:
         sentry_sdk.set_tag("authenticated", "false")
     sentry_sdk.add_breadcrumb(
@@ -206,14 +204,17 @@ def attach_request_context() -> None:
     )
 
 
-def user_fields(user: Any, ip_address: str | None = None) -> dict[str, Any]:
-    """The Sentry user for a portal user; e-mail and address only with SENTRY_SEND_USER_PII."""
+def _identify(scope: sentry_sdk.Scope, user: Any, ip_address: str | None = None) -> None:
+    """Make a portal user the scope's user, with role tags; e-mail and address only with
+    SENTRY_SEND_USER_PII."""
     fields: dict[str, Any] = {"id": str(user.id), "username": user.username, "role": user.role}
     if current_app.config.get("SENTRY_SEND_USER_PII", True):
         fields["email"] = user.email
         if ip_address:
             fields["ip_address"] = ip_address
-    return fields
+    scope.set_user(fields)
+    scope.set_tag("user_role", user.role)
+    scope.set_tag("authenticated", "true")
 
 
 def capture(
@@ -237,9 +238,7 @@ def capture(
         for key, value in (tags or {}).items():
             scope.set_tag(key, value)
         if user is not None:
-            scope.set_user(user_fields(user))
-            scope.set_tag("user_role", user.role)
-            scope.set_tag("authenticated", "true")
+            _identify(scope, user)
         if context_name:
             scope.set_context(
                 context_name, {k: v for k, v in (context or {}).items() if v is not None}

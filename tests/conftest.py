@@ -62,11 +62,17 @@ def log_in(app, username: str = "alice", role: str = "admin"):
     with app.app_context():
         user_service.create_user(username, ADMIN_PASSWORD, role, f"{username}@example.com")
         db.session.remove()
+    return signed_in(app, username, ADMIN_PASSWORD)
+
+
+def signed_in(app, username: str, password: str):
+    """A new client (another browser) logged in as an existing user."""
     client = app.test_client()
-    data = {"username": username, "password": ADMIN_PASSWORD}
+    data = {"username": username, "password": password}
     if app.config.get("WTF_CSRF_ENABLED", True):
         data["csrf_token"] = csrf_token_in(client.get("/login").data)
-    assert client.post("/login", data=data).status_code == 302
+    response = client.post("/login", data=data)
+    assert response.status_code == 302, response.data
     return client
 
 

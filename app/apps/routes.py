@@ -11,14 +11,15 @@ from app.services import catalog
 @login_required
 def index():
     """Every app in the catalog, by category and search text (no Proxmox call)."""
+    categories = catalog.categories()
     category = request.args.get("category", "")
-    if category not in catalog.categories():
+    if category not in categories:
         category = ""
     text = request.args.get("q", "")[: catalog.SEARCH_MAX]
     return render_template(
         "apps/index.html",
         apps=catalog.search(category, text),
-        categories=catalog.categories(),
+        categories=categories,
         category=category,
         q=text,
     )

@@ -6,15 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import User
 from app.services import users
-from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, csrf_token_in
-
-
-def second_session(app, username, password):
-    """Another browser logged in as the same user."""
-    other = app.test_client()
-    response = other.post("/login", data={"username": username, "password": password})
-    assert response.status_code == 302
-    return other
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, csrf_token_in, signed_in
 
 
 def cookie_of(client) -> str:
@@ -30,13 +22,13 @@ def test_a_copied_cookie_is_dead_after_logout(app, user_client):
 
 
 def test_logout_ends_the_users_other_sessions(app, user_client):
-    other = second_session(app, "bob", USER_PASSWORD)
+    other = signed_in(app, "bob", USER_PASSWORD)
     user_client.post("/logout")
     assert other.get("/").status_code == 302
 
 
 def test_a_new_password_ends_other_sessions_but_keeps_this_one(app, user_client):
-    other = second_session(app, "bob", USER_PASSWORD)
+    other = signed_in(app, "bob", USER_PASSWORD)
     response = user_client.post(
         "/account/password",
         data={
@@ -71,8 +63,8 @@ def test_disabled_then_enabled_users_old_cookies_stay_dead(app, user_client):
 
 @pytest.mark.parametrize("role", ["admin", "user"])
 def test_a_role_change_ends_the_users_sessions(app, accounts, role):
-    bob = second_session(app, "bob", USER_PASSWORD)
-    alice = second_session(app, "alice", ADMIN_PASSWORD)
+    bob = signed_in(app, "bob", USER_PASSWORD)
+    alice = signed_in(app, "alice", ADMIN_PASSWORD)
     with app.app_context():
         target = users.find_by_username("bob")
         users.set_role(target, role, acting=users.find_by_username("alice"))

@@ -58,7 +58,7 @@ def assign(app):
 
     def do(vmid: int, username: str) -> None:
         with app.app_context():
-            guest = ownership.find_by_vmid(vmid)
+            (guest,) = ownership.find_by_vmids([vmid])
             ownership.assign(guest, user_service.find_by_username(username))
             db.session.commit()
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
-from tests.conftest import ADMIN_PASSWORD, log_in
+from tests.conftest import ADMIN_PASSWORD, log_in, signed_in
 from tests.guests.conftest import last_task, press, pve_calls, url
 
 
@@ -102,15 +102,8 @@ def delete_in_proxmox(app, kind: str, vmid: int, node: str = "pve1") -> None:
     raise AssertionError("the delete task did not finish")
 
 
-def log_in_existing(app, username: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": ADMIN_PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
 def test_a_vmid_reused_behind_the_portals_back_is_not_the_former_owners(app, bob, admin, guests):
-    carol = log_in_existing(app, "carol")
+    carol = signed_in(app, "carol", ADMIN_PASSWORD)
     assert rows(carol.get("/").data) == {101}
     delete_in_proxmox(app, "qemu", 101)  # in Proxmox's UI, or while the portal was down
     guests.add_vm(101, "someone-elses", node="pve1", status="stopped")

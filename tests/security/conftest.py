@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import AuditEntry, GuestAssignment, Task, User
-from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, signed_in
 from tests.guests.conftest import CT_CONFIG, VM_CONFIG, last_task, press
 
 
@@ -49,22 +49,15 @@ class World:
         )
 
 
-def sign_in(app, username: str, password: str):
-    client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": password})
-    assert response.status_code == 302, response.data
-    return client
-
-
 @pytest.fixture
 def world(app, pve, accounts) -> World:
     pve.add_vm(101, "web", node="pve1", status="stopped", config=dict(VM_CONFIG))
     pve.add_ct(201, "db", node="pve1", status="running", config=dict(CT_CONFIG))
-    alice = sign_in(app, "alice", ADMIN_PASSWORD)
+    alice = signed_in(app, "alice", ADMIN_PASSWORD)
     alice.post("/guests/pve1/lxc/201/owner", data={"user_id": _id(app, "bob")})
     press(alice, "/guests/pve1/qemu/101/power/start")
     admin_task = last_task(app).id
-    press(sign_in(app, "bob", USER_PASSWORD), "/guests/pve1/lxc/201/power/reboot")
+    press(signed_in(app, "bob", USER_PASSWORD), "/guests/pve1/lxc/201/power/reboot")
     return World(_id(app, "alice"), _id(app, "bob"), admin_task, last_task(app).id)
 
 
@@ -75,12 +68,12 @@ def _id(app, username: str) -> int:
 
 @pytest.fixture
 def admin(app, world):
-    return sign_in(app, "alice", ADMIN_PASSWORD)
+    return signed_in(app, "alice", ADMIN_PASSWORD)
 
 
 @pytest.fixture
 def user(app, world):
-    return sign_in(app, "bob", USER_PASSWORD)
+    return signed_in(app, "bob", USER_PASSWORD)
 
 
 def table_state(app) -> dict:

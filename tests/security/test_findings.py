@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
-from tests.security.conftest import sign_in, table_state
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, signed_in
+from tests.security.conftest import table_state
 
 BIG_IDS = ["9223372036854775808", "99999999999999999999", "2147483648"]
 
@@ -129,8 +129,8 @@ def test_plain_users_see_no_proxmox_address_when_it_times_out(make_app, app, pve
     pve.flaky_network(hang_rate=1.0, hang_secs=3)
 
     address = f"{pve.host}:{pve.port}".encode()
-    admin_page = sign_in(slow, "alice", ADMIN_PASSWORD).get("/")
-    user_page = sign_in(slow, "bob", USER_PASSWORD).get("/")
+    admin_page = signed_in(slow, "alice", ADMIN_PASSWORD).get("/")
+    user_page = signed_in(slow, "bob", USER_PASSWORD).get("/")
     assert admin_page.status_code == user_page.status_code == 504
     assert address in admin_page.data
     assert address not in user_page.data and b"PROXMOX_" not in user_page.data

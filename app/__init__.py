@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from app.dashboard import bp as dashboard_bp
     from app.guests import bp as guests_bp
     from app.health import bp as health_bp
+    from app.myapps import bp as myapps_bp
     from app.tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(apps_bp)
+    app.register_blueprint(myapps_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
 

@@ -82,6 +82,19 @@ def _float(name: str) -> float | None:
     return rate
 
 
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{name} must be more than 0 seconds, not {value!r}")
+    return seconds
+
+
 def _limit(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip() or default
     try:
@@ -115,6 +128,12 @@ def from_environment() -> dict:
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "CATALOG_DIR": os.environ.get("CATALOG_DIR") or str(PROJECT_ROOT / "catalog"),
+        "DEPLOY_BRIDGE": os.environ.get("DEPLOY_BRIDGE") or "vmbr0",
+        "DEPLOY_POLL_SECONDS": _seconds("DEPLOY_POLL_SECONDS", 1.0),
+        "DEPLOY_LEASE_SECONDS": _seconds("DEPLOY_LEASE_SECONDS", 60.0),
+        "DEPLOY_BOOT_TIMEOUT": _seconds("DEPLOY_BOOT_TIMEOUT", 300.0),
+        "DEPLOY_TASK_TIMEOUT": _seconds("DEPLOY_TASK_TIMEOUT", 1800.0),
+        "DEPLOY_MAX_ATTEMPTS": _int("DEPLOY_MAX_ATTEMPTS", 3),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

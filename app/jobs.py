@@ -16,7 +16,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from app import config as settings
 from app.exceptions import ProxmoxError
-from app.services import tasks
+from app.services import deploy_runner, tasks
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +63,26 @@ def sync_running_tasks() -> None:
             tasks.sync_running()
         except ProxmoxError as error:
             log.warning("Task sync skipped this minute: %s", error.message)
+
+
+@huey.task()
+def run_app(app_id: int) -> None:
+    """Deploy (or delete) an app; safe to queue twice: only one worker holds it at a time."""
+    with _app().app_context():
+        deploy_runner.run(app_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def resume_interrupted_apps() -> None:
+    """Every minute (and when a worker starts): queue again the deploys whose worker is gone."""
+    with _app().app_context():
+        for app_id in deploy_runner.reconcile():
+            log.info("Resuming app %s: its worker stopped answering.", app_id)
+            run_app(app_id)
+
+
+@huey.on_startup()
+def resume_on_start() -> None:
+    """A worker that starts picks up what a stopped worker left (once its lease has run out)."""
+    if _worker_app is not None:
+        resume_interrupted_apps.call_local()

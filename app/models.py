@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,6 +113,9 @@ class Task(Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # Set for a deploy's steps: the deploy reports its own failure (once), not the task.
+    app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+
     user: Mapped[User | None] = relationship()
 
     @property
@@ -147,3 +150,97 @@ class AuditEntry(Model):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
 
     task: Mapped[Task | None] = relationship()
+
+
+APP_STATUSES = ("deploying", "running", "stopped", "failed", "deleting", "deleted")
+APP_NAME_MAX = 63  # a DNS label
+
+
+class App(Model):
+    """An app deployed from the catalog: its guest, how it was asked for, and how it went.
+
+    Secret inputs are never stored in clear: while the deploy runs they are kept encrypted in
+    `sealed_secrets` (app.services.secrets), wiped when it ends.
+    """
+
+    __tablename__ = "apps"
+    # Two deploys waiting for their guests cannot hold the same VMID (app.deploy.steps).
+    __table_args__ = (
+        Index(
+            "ix_apps_vmid_deploying", "vmid", unique=True,
+            sqlite_where="status = 'deploying'", postgresql_where="status = 'deploying'",
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    catalog_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(APP_NAME_MAX))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    guest_type: Mapped[str] = mapped_column(String(8))
+    node: Mapped[str] = mapped_column(String(64))
+    storage: Mapped[str] = mapped_column(String(64))
+    vmid: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="deploying", index=True)
+    cores: Mapped[int] = mapped_column(Integer)
+    memory: Mapped[int] = mapped_column(Integer)  # MiB
+    disk: Mapped[int] = mapped_column(Integer)  # GiB
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)  # the non-secret ones
+    outputs: Mapped[list] = mapped_column(JSON, default=list)  # [{label, value, kind}]
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    keep_on_failure: Mapped[bool] = mapped_column(Boolean, default=False)
+    sealed_secrets: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_reference: Mapped[str | None] = mapped_column(String(64))
+    # The worker running the deploy holds it until lease_until and keeps renewing it; a deploy
+    # whose lease ran out lost its worker (app.deploy.reconcile).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    user: Mapped[User | None] = relationship()
+    steps: Mapped[list[AppStep]] = relationship(
+        back_populates="app", order_by="AppStep.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def busy(self) -> bool:
+        return self.status in ("deploying", "deleting")
+
+
+class AppStep(Model):
+    """One step of an app's deploy (or delete), with its Proxmox task when it has one."""
+
+    __tablename__ = "app_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(80))
+    # pending | running | done | failed | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    app: Mapped[App] = relationship(back_populates="steps")
+    task: Mapped[Task | None] = relationship()
+
+    @property
+    def seconds(self) -> float | None:
+        """How long the step took (None until it has ended)."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (aware(self.ended_at) - aware(self.started_at)).total_seconds()
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -24,12 +24,39 @@ TIMEFRAMES = {"hour": (60, 70), "day": (1800, 48), "week": (10800, 56)}
 
 
 class DemoPve(FakePve):
-    """fakepve plus what the demo needs to look alive: usage history and backup files.
+    """fakepve plus what the demo needs to look alive: usage history, backup files, and
+    guests that boot.
 
     fakepve answers rrddata and vzdump from the schema alone (an empty sample; a task that
     writes nothing). These keep its parameter checks and add plausible CPU, memory, network
     and disk series, and a backup file in the storage once a backup task ends.
+
+    Booting: fakepve's guest agent never runs unless told, and a container on DHCP gets no
+    address. Here a running VM whose config has `agent: 1` runs its agent, and a running guest
+    on DHCP gets a lease, 127.77.x.y from its VMID (loopback, so nothing leaves the machine).
+    Set `guest_agents = False` to model templates without the agent.
     """
+
+    guest_agents = True
+
+    async def _agent_call(self, match, values):
+        vm = self.find(values["node"], values["vmid"])
+        if self.guest_agents and vm.agent is None and vm.status == "running":
+            if str(vm.config.get("agent", "0")).split(",")[0] in ("1", "enabled=1"):
+                vm.agent = {"interfaces": agent_interfaces(vm.vmid, vm.config)}
+        return await super()._agent_call(match, values)
+
+    async def _lxc_interfaces(self, user, v):
+        interfaces = await super()._lxc_interfaces(user, v)
+        ct = self._find_ct(v["node"], v["vmid"])
+        for item in interfaces or []:
+            if item["name"] != "lo" and not item["ip-addresses"] and on_dhcp(ct.config):
+                address = lease_address(ct.vmid)
+                item["inet"] = f"{address}/8"
+                item["ip-addresses"] = [
+                    {"ip-address-type": "inet", "ip-address": address, "prefix": "8"}
+                ]
+        return interfaces
 
     def _routes_demo(self):
         return [
@@ -58,6 +85,28 @@ class DemoPve(FakePve):
         return await self.task(
             guest.node, "vzdump", vmid, user, body, vm=guest, lock=False, log=log
         )
+
+
+def lease_address(vmid: int) -> str:
+    """The address the demo's "DHCP server" gives a guest: loopback, unique per VMID."""
+    return f"127.77.{(vmid >> 8) & 255}.{vmid & 255}"
+
+
+def on_dhcp(config: dict) -> bool:
+    """True when the container's first network device takes its address by DHCP."""
+    return "ip=dhcp" in str(config.get("net0", ""))
+
+
+def agent_interfaces(vmid: int, config: dict) -> list[dict]:
+    """What `network-get-interfaces` answers for a VM: loopback, and eth0 with its lease."""
+    return [
+        {"name": "lo", "hardware-address": "00:00:00:00:00:00",
+         "ip-addresses": [{"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}]},
+        {"name": "eth0", "hardware-address": "bc:24:11:00:00:01",
+         "ip-addresses": [
+             {"ip-address": lease_address(vmid), "ip-address-type": "ipv4", "prefix": 8}
+         ]},
+    ]  # fmt: skip
 
 
 def add_backup_file(pve: FakePve, storage: str, vmid: int, name: str, size: int) -> None:

@@ -91,6 +91,17 @@ def pytest_runtest_teardown(item):
         gc.collect()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def jobs_run_inline():
+    """Queued jobs run at once, in the process that queues them (Huey's immediate mode, an
+    in-memory queue). The tests that need a real worker start one with its own queue."""
+    from app import jobs
+
+    jobs.huey.immediate = True
+    yield
+    jobs.huey.immediate = False
+
+
 @pytest.fixture
 def pve(fakepve):
     """fakepve (its pytest plugin: 127.0.0.1, a free port, TLS) with an API token for the portal."""
@@ -127,6 +138,9 @@ def make_app(tmp_path, pve, fakepve_cafile):
             "WTF_CSRF_ENABLED": False,
             # scrypt takes 170 ms a hash; the tests make thousands (production keeps scrypt).
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Deploys poll Proxmox every 10 ms in the tests, and give up on a boot after 2 s.
+            "DEPLOY_POLL_SECONDS": 0.01,
+            "DEPLOY_BOOT_TIMEOUT": 2.0,
             **proxmox_settings(pve, fakepve_cafile),
         }
         config.update(overrides)

@@ -1,10 +1,12 @@
-"""Catalog views: the list of apps (category filter, search) and one app's page."""
+"""Catalog views: the list of apps (category filter, search), one app's page, its deploy form."""
 
-from flask import render_template, request
-from flask_login import login_required
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from app.apps import bp
-from app.services import catalog
+from app.apps.forms import INPUT_PREFIX, deploy_form
+from app.services import catalog, deploy_options, deploys
+from app.validation import MAX_ID, int_arg
 
 
 @bp.get("/apps")
@@ -31,3 +33,57 @@ def show(app_id: str):
     """One app: what it is, what it needs, and whether this cluster has its source."""
     app = catalog.get(app_id)
     return render_template("apps/show.html", app=app, availability=catalog.availability(app))
+
+
+@bp.route("/apps/<app_id>/deploy", methods=["GET", "POST"])
+@login_required
+def deploy(app_id: str):
+    """The deploy form; a valid one records the deploy, queues it and opens its page.
+
+    An invalid one comes back with field messages, and nothing is created anywhere.
+    """
+    spec = catalog.get(app_id)
+    options = deploy_options.options_for(spec)
+    form = deploy_form(spec, options, **_earlier_values(spec))
+    if request.method == "POST" and form.validate():
+        wanted = _checked_request(form, options)
+        if wanted is not None:
+            app = deploys.start(current_user, spec, wanted, form.request_key.data)
+            return redirect(url_for("myapps.show", app_id=app.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("apps/deploy.html", app=spec, form=form, options=options), status
+
+
+def _earlier_values(spec) -> dict:
+    """ "Deploy again" (?again=<app id>): the failed app's choices, secrets left out."""
+    earlier = int_arg(request.args, "again", None, 1, MAX_ID, [])
+    if request.method != "GET" or earlier is None:
+        return {}
+    app = deploys.get_for(current_user, earlier)
+    if app.catalog_id != spec.id:
+        return {}
+    values = {f"{INPUT_PREFIX}{k}": v for k, v in app.inputs.items()}
+    return dict(
+        values, name=app.name, node=app.node, storage=app.storage, cores=app.cores,
+        memory=app.memory, disk=app.disk, keep_on_failure=app.keep_on_failure,
+    )  # fmt: skip
+
+
+def _checked_request(form, options) -> deploys.DeployRequest | None:
+    """The checks across fields (capacity, a free name); None with field messages if any fails."""
+    placement = options.place(
+        form.node.data, form.storage.data, form.cores.data, form.memory.data, form.disk.data
+    )
+    problems = dict(placement.problems)
+    taken = deploy_options.name_taken(options, current_user, form.name.data)
+    if taken:
+        problems["name"] = taken
+    for name, message in problems.items():
+        form[name].errors = [*form[name].errors, message]
+    if problems:
+        return None
+    return deploys.DeployRequest(
+        name=form.name.data, node=placement.node, storage=placement.storage,
+        cores=form.cores.data, memory=form.memory.data, disk=form.disk.data,
+        inputs=form.input_values(), keep_on_failure=form.keep_on_failure.data,
+    )  # fmt: skip

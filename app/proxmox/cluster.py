@@ -44,12 +44,30 @@ class Guest:
     lock: str | None = None
 
 
+@dataclass(frozen=True)
+class Storage:
+    """A storage as one node sees it, from /cluster/resources (sizes in bytes)."""
+
+    name: str
+    node: str
+    content: tuple[str, ...] = ()
+    active: bool = False
+    shared: bool = False
+    used: int = 0
+    size: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(0, self.size - self.used)
+
+
 @dataclass
 class ClusterResources:
-    """Nodes and guests from a single GET /cluster/resources."""
+    """Nodes, guests and storages from a single GET /cluster/resources."""
 
     nodes: list[Node] = field(default_factory=list)
     guests: list[Guest] = field(default_factory=list)
+    storages: list[Storage] = field(default_factory=list)
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -89,14 +107,28 @@ def _guest(item: dict) -> Guest:
     )
 
 
+def _storage(item: dict) -> Storage:
+    return Storage(
+        name=item["storage"],
+        node=item["node"],
+        content=tuple(c for c in str(item.get("content") or "").split(",") if c),
+        active=item.get("status") == "available",
+        shared=bool(item.get("shared")),
+        used=int(item.get("disk") or 0),
+        size=int(item.get("maxdisk") or 0),
+    )
+
+
 def cluster_resources(client: ProxmoxClient) -> ClusterResources:
-    """Every node and guest, from exactly one API call whatever the cluster's size."""
+    """Every node, guest and storage, from exactly one API call whatever the cluster's size."""
     result = ClusterResources()
     for item in client.get("cluster/resources") or []:
         if item.get("type") == "node":
             result.nodes.append(_node(item))
         elif item.get("type") in ("qemu", "lxc"):
             result.guests.append(_guest(item))
+        elif item.get("type") == "storage":
+            result.storages.append(_storage(item))
     result.nodes.sort(key=lambda n: n.name)
     return result
 

@@ -9,7 +9,7 @@ from flask import current_app
 from app.catalog import CatalogApp
 from app.exceptions import NotFoundError, ProxmoxError
 from app.proxmox import get_client
-from app.proxmox.cluster import cluster_resources, storage_volumes
+from app.proxmox.cluster import ClusterResources, cluster_resources, storage_volumes
 
 SEARCH_MAX = 100
 
@@ -25,10 +25,15 @@ def categories() -> list[str]:
 
 def get(app_id: str) -> CatalogApp:
     """The app with this id; NotFoundError otherwise."""
-    app = current_app.extensions["catalog"].get(app_id)
+    app = find(app_id)
     if app is None:
         raise NotFoundError("There is no such app in the catalog.")
     return app
+
+
+def find(app_id: str) -> CatalogApp | None:
+    """The app with this id, or None (an app deployed before it left the catalog)."""
+    return current_app.extensions["catalog"].get(app_id)
 
 
 def search(category: str, text: str) -> list[CatalogApp]:
@@ -54,12 +59,13 @@ class Availability:
         return bool(self.nodes)
 
 
-def availability(app: CatalogApp) -> Availability:
+def availability(app: CatalogApp, resources: ClusterResources | None = None) -> Availability:
     """The online nodes that hold the app's template guest or ostemplate volume.
 
-    One call for a template (cluster/resources); for an ostemplate, one more per online node.
+    One call for a template (cluster/resources, unless given); for an ostemplate, one more per
+    online node.
     """
-    resources = cluster_resources(get_client())
+    resources = resources or cluster_resources(get_client())
     online = [n.name for n in resources.nodes if n.online]
     if app.source.template:
         nodes = sorted(

@@ -9,7 +9,7 @@ cannot lock a user out) and per address (one address cannot try many accounts).
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app, request
 from limits import parse
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
-from app.models import AuditEntry, User, utcnow
+from app.models import AuditEntry, User, aware, utcnow
 from app.services import audit
 
 LOGIN_FAILED = "login-failed"
@@ -37,17 +37,12 @@ def _enforce(setting: str, message: str, *conditions) -> None:
     )
     count, oldest = db.session.execute(query).one()
     if count >= amount:
-        retry_after = max(1, math.ceil((_aware(oldest) + window - utcnow()).total_seconds()))
+        retry_after = max(1, math.ceil((aware(oldest) + window - utcnow()).total_seconds()))
         minutes = math.ceil(retry_after / 60)
         raise TooManyRequests(
             f"{message} Wait {minutes} minute{'s' if minutes != 1 else ''}, then try again.",
             retry_after=retry_after,
         )
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def _account_name(username: str) -> str:

@@ -97,14 +97,14 @@ def follow(task: Task, start: int = 0, quiet: int = 0) -> Progress:
     if task.status == "running" and quiet >= QUIET_POLLS:
         status = pve_guests.task_status(client, task.node, task.upid)
         if status.get("status") == "stopped":
-            _finish(task, str(status.get("exitstatus") or "unknown"))
+            finish(task, str(status.get("exitstatus") or "unknown"))
         return Progress(task, [], start)
     entries = pve_guests.task_log(client, task.node, task.upid, start)
     lines = [str(entry.get("t", "")) for entry in entries]
     if task.status == "running":
         exit_status = exit_status_in(lines)
         if exit_status is not None:
-            _finish(task, exit_status)
+            finish(task, exit_status)
     return Progress(task, lines, start + len(entries), 0 if lines else quiet + 1)
 
 
@@ -120,10 +120,12 @@ def exit_status_in(lines: list[str]) -> str | None:
     return None
 
 
-def _finish(task: Task, exit_status: str) -> None:
+def finish(task: Task, exit_status: str) -> None:
     """Mark the task stopped; the poll that does it reports a failure to Sentry (once).
 
-    A deleted guest's VMID may be reused, so its assignment ends with the delete task.
+    A deploy's tasks are the exception: the deploy reports its own failure, once, with the
+    step it failed at. A deleted guest's VMID may be reused, so its assignment ends with the
+    delete task.
     """
     changed = (
         db.session.execute(
@@ -138,7 +140,7 @@ def _finish(task: Task, exit_status: str) -> None:
     if changed and task.action == "delete" and task.succeeded:
         ownership.forget(task.vmid)
     db.session.commit()
-    if changed and task.failed:
+    if changed and task.failed and task.app_id is None:
         report_proxmox_error(
             ProxmoxError(
                 f"The {task.action} task of {task.guest_type}/{task.vmid} failed: {exit_status}",
@@ -158,7 +160,7 @@ def settle(pve_tasks: list[dict]) -> None:
     if ended:
         running = select(Task).where(Task.upid.in_(ended), Task.status == "running")
         for task in db.session.scalars(running).all():
-            _finish(task, ended[task.upid])
+            finish(task, ended[task.upid])
 
 
 def sync_running() -> int:
@@ -181,7 +183,7 @@ def sync_running() -> int:
                 raise
             continue  # e.g. its node is offline (595): ask again next time
         if status.get("status") == "stopped":
-            _finish(task, str(status.get("exitstatus") or "unknown"))
+            finish(task, str(status.get("exitstatus") or "unknown"))
             ended += 1
     return ended
 

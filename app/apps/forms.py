@@ -1,0 +1,126 @@
+"""The deploy form: the same fields for every app, plus the app's own inputs from the catalog."""
+
+from __future__ import annotations
+
+from wtforms import (
+    BooleanField,
+    Field,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from app.catalog import CatalogApp, Input
+from app.guests.forms import ActionForm
+from app.models import APP_NAME_MAX
+from app.services.deploy_options import AUTOMATIC, DeployOptions
+from app.validation import MAX_ID
+
+DNS_LABEL = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+SSH_KEYS = (
+    r"^((ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) "
+    r"[A-Za-z0-9+/]+={0,3}( [^\r\n]*)?(\r?\n|$))+$"
+)
+INPUT_PREFIX = "input_"
+
+
+class DeployForm(ActionForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired(),
+            Length(max=APP_NAME_MAX, message=f"At most {APP_NAME_MAX} characters."),
+            Regexp(
+                DNS_LABEL,
+                message="Use lower-case letters, digits and '-'; start with a letter, "
+                "end with a letter or digit.",
+            ),
+        ],
+        description="Also the guest's name and host name.",
+    )
+    node = SelectField("Node")
+    storage = SelectField("Storage for its disk")
+    cores = IntegerField("Cores", validators=[InputRequired()])
+    memory = IntegerField("Memory (MiB)", validators=[InputRequired()])
+    disk = IntegerField("Disk (GiB)", validators=[InputRequired()])
+    keep_on_failure = BooleanField("If the deploy fails, keep the guest (stopped) to inspect it")
+
+    def app_inputs(self) -> list[Field]:
+        return [f for f in self if f.name.startswith(INPUT_PREFIX)]
+
+    def input_values(self) -> dict[str, object]:
+        return {f.name.removeprefix(INPUT_PREFIX): f.data for f in self.app_inputs()}
+
+
+def deploy_form(spec: CatalogApp, options: DeployOptions, **kwargs) -> DeployForm:
+    """The deploy form of one app, its choices and bounds taken from the cluster."""
+
+    class Form(DeployForm):
+        pass
+
+    for item in spec.inputs:
+        setattr(Form, INPUT_PREFIX + item.name, _input_field(item))
+    resources = spec.resources
+    form = Form(
+        cores=resources.cores.default, memory=resources.memory.default,
+        disk=resources.disk.default, node=AUTOMATIC, **kwargs,
+    )  # fmt: skip
+    form.node.choices = [SelectChoice(AUTOMATIC, "Automatic: the node with the most free memory")]
+    form.node.choices += [
+        SelectChoice(n.name, f"{n.name} ({options.free_memory_mib(n)} MiB free, {n.maxcpu} cores)")
+        for n in options.nodes
+    ]
+    form.storage.choices = [SelectChoice(s, s) for s in options.storage_names()]
+    limits = (
+        (form.cores, resources.cores.minimum, "cores"),
+        (form.memory, resources.memory.minimum, "MiB"),
+        (form.disk, resources.disk.minimum, "GiB"),
+    )
+    for field, minimum, unit in limits:
+        field.validators = [
+            InputRequired(message="Give a whole number."),
+            NumberRange(minimum, MAX_ID, message=f"{spec.name} needs at least {minimum} {unit}."),
+        ]
+    return form
+
+
+def _input_field(item: Input) -> Field:
+    """A form field for one catalog input, with its checks."""
+    required = [DataRequired()] if item.required else [Optional()]
+    checks: list = []
+    if item.pattern:
+        checks.append(Regexp(item.pattern, message=item.help or f"Match {item.pattern}."))
+    kwargs = {"description": item.help or ""}
+    if item.type == "integer":
+        low = item.minimum if item.minimum is not None else -MAX_ID
+        high = item.maximum if item.maximum is not None else MAX_ID
+        return IntegerField(
+            item.label, default=item.default, **kwargs,
+            validators=[InputRequired() if item.required else Optional(), NumberRange(low, high)],
+        )  # fmt: skip
+    if item.type == "boolean":
+        return BooleanField(item.label, default=bool(item.default), **kwargs)
+    if item.type == "choice":
+        choices = [SelectChoice(c, c) for c in item.choices or []]
+        return SelectField(item.label, choices=choices, default=item.default, **kwargs)
+    if item.type == "secret":
+        return PasswordField(item.label, validators=[*required, Length(max=256), *checks], **kwargs)
+    if item.type == "ssh-key":
+        key_check = Regexp(SSH_KEYS, message="Paste OpenSSH public keys, one per line.")
+        validators = [*required, Length(max=8000), key_check, *checks]
+        return TextAreaField(item.label, validators=validators, **kwargs)
+    return StringField(
+        item.label, default=item.default, validators=[*required, Length(max=255), *checks],
+        **kwargs,
+    )  # fmt: skip

@@ -1,0 +1,83 @@
+"""My apps views: the list (admins: everyone's, by owner), an app's page, its live progress."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
+from app.guests.forms import ActionForm
+from app.myapps import bp
+from app.services import catalog, deploys
+from app.services.users import list_users
+from app.validation import MAX_ID, int_arg
+
+
+@bp.get("/my-apps")
+@login_required
+def index():
+    """The user's apps; admins see every app and can pick one owner (?user=<id>)."""
+    problems: list[str] = []
+    owner_id = int_arg(request.args, "user", None, 1, MAX_ID, problems)
+    return render_template(
+        "myapps/index.html",
+        apps=deploys.visible(current_user, owner_id),
+        owners=list_users() if current_user.is_admin else [],
+        owner_id=owner_id,
+        problems=problems,
+    )
+
+
+@bp.get("/my-apps/<int:app_id>")
+@login_required
+def show(app_id: int):
+    """An app: status, steps with durations, the running step's log, outputs, and once it
+    runs the guest page's buttons and charts."""
+    app = deploys.get_for(current_user, app_id)
+    page, guest_problem = None, None
+    if app.status in ("running", "stopped"):
+        try:
+            page = deploys.guest_page(current_user, app, request.args.get("timeframe", "hour"))
+        except NotFoundError:
+            guest_problem = f"Its guest ({app.guest_type}/{app.vmid}) is no longer in the cluster."
+    return render_template(
+        "myapps/show.html", app=app, spec=catalog.find(app.catalog_id), form=ActionForm(),
+        page=page, guest_problem=guest_problem, **_log(app, 0),
+    )  # fmt: skip
+
+
+@bp.get("/my-apps/<int:app_id>/progress")
+@login_required
+def progress(app_id: int):
+    """htmx fragment: the steps and the running step's new log lines (one Proxmox call)."""
+    app = deploys.get_for(current_user, app_id)
+    start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
+    fragment = render_template("myapps/_progress.html", app=app, poll=True, **_log(app, start))
+    # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
+    return fragment, 200, ({} if app.busy else {"HX-Refresh": "true"})
+
+
+def _log(app, start: int) -> dict:
+    """The running step's log lines from `start`; a Proxmox hiccup is said, not raised."""
+    try:
+        log = deploys.current_log(app, start)
+    except ProxmoxError as error:
+        return {"lines": [], "next_start": start, "problem": error.message}
+    if log is None:
+        return {"lines": [], "next_start": 0, "problem": None}
+    return {"lines": log.lines, "next_start": log.next_start, "problem": None}
+
+
+@bp.post("/my-apps/<int:app_id>/delete")
+@login_required
+def delete(app_id: int):
+    """Remove the app's guest (a job) and mark the app deleted."""
+    app = deploys.get_for(current_user, app_id)
+    form = ActionForm()
+    if not form.validate():
+        flash("The form expired; please try again.", "error")
+    else:
+        try:
+            deploys.delete(current_user, app)
+            flash(f"Deleting {app.name}: its guest is being removed.", "success")
+        except AppServiceError as refusal:
+            flash(refusal.message, "error")
+    return redirect(url_for("myapps.show", app_id=app.id))

@@ -1,0 +1,59 @@
+"""The API calls a deploy makes (each function is one HTTP request).
+
+PVE quirks handled here: QEMU names a guest `name`, LXC `hostname`; QEMU's `sshkeys` must be
+URL-encoded; `/cluster/nextid` answers a number or a string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from app.proxmox.client import ProxmoxClient
+
+
+def next_free_vmid(client: ProxmoxClient, at_least: int | None = None) -> int:
+    """GET /cluster/nextid: the lowest free VMID (a 400 when `at_least` is taken)."""
+    params = {"vmid": at_least} if at_least is not None else {}
+    return int(client.get("cluster/nextid", **params))
+
+
+def clone_template(
+    client: ProxmoxClient, node: str, template_vmid: int, vmid: int, name: str, storage: str
+) -> str:
+    """POST a full clone of a QEMU template on its own node; returns the UPID."""
+    path = f"nodes/{node}/qemu/{int(template_vmid)}/clone"
+    return client.request("POST", path, newid=vmid, name=name, full=1, storage=storage)
+
+
+def create_container(client: ProxmoxClient, node: str, vmid: int, settings: dict) -> str:
+    """POST /nodes/{node}/lxc: a new container from an ostemplate; returns the UPID."""
+    return client.request("POST", f"nodes/{node}/lxc", vmid=vmid, **settings)
+
+
+def set_config(client: ProxmoxClient, node: str, guest_type: str, vmid: int, **values: Any):
+    """PUT config (synchronous for both guest types)."""
+    if "sshkeys" in values:
+        values["sshkeys"] = quote(values["sshkeys"], safe="")
+    return client.request("PUT", f"nodes/{node}/{guest_type}/{int(vmid)}/config", **values)
+
+
+def resize_disk(
+    client: ProxmoxClient, node: str, guest_type: str, vmid: int, disk: str, size_gib: int
+) -> str | None:
+    """PUT resize: grow `disk` to size_gib; returns the UPID (PVE 8+), or None."""
+    path = f"nodes/{node}/{guest_type}/{int(vmid)}/resize"
+    return client.request("PUT", path, disk=disk, size=f"{int(size_gib)}G")
+
+
+def agent(client: ProxmoxClient, node: str, vmid: int, name: str, **params: Any) -> Any:
+    """A QEMU guest agent command (`network-get-interfaces`, `exec`, `exec-status`...)."""
+    path = f"nodes/{node}/qemu/{int(vmid)}/agent/{name}"
+    if name in ("exec", "file-write"):
+        return client.request("POST", path, **params)
+    return client.get(path, **params)
+
+
+def container_interfaces(client: ProxmoxClient, node: str, vmid: int) -> list[dict]:
+    """GET a running container's network interfaces with their addresses."""
+    return client.get(f"nodes/{node}/lxc/{int(vmid)}/interfaces") or []

@@ -1,0 +1,398 @@
+"""Running deploys in the worker: leases, steps in order, failure and cleanup, recovery.
+
+The truth is in the database, not the job queue (Huey runs a job at most once: a job whose
+worker is killed is gone). A worker holds a deploy by its lease and renews it while it works;
+`reconcile` (every minute, and when a worker starts) queues again the deploys whose lease ran
+out. A resumed deploy skips its finished steps and follows a step's Proxmox task if it had
+started one; a step whose outcome cannot be known (a clone sent but never confirmed) fails the
+deploy cleanly instead. After DEPLOY_MAX_ATTEMPTS the deploy fails. Nothing stays "deploying".
+
+A failed deploy removes its half-made guest (or, if the user asked, keeps it stopped and
+tagged), is marked failed with the step and Proxmox's message, and reaches Sentry once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sentry_sdk
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from app import observability
+from app.catalog import CatalogApp
+from app.exceptions import AppServiceError, ProxmoxError
+from app.extensions import db
+from app.models import App, AppStep, Task, utcnow
+from app.proxmox import ProxmoxClient, get_client
+from app.proxmox import deploys as pve
+from app.proxmox import guests as pve_guests
+from app.services import audit, deploy_steps, ownership, secrets
+from app.services import tasks as task_service
+
+log = logging.getLogger(__name__)
+FAILED_TAG = "portal-failed"
+BUSY = ("deploying", "deleting")
+
+
+class Interrupted(AppServiceError):
+    """A step was cut off (its worker died) at a point where its outcome cannot be known."""
+
+
+@dataclass
+class Deploy:
+    """One deploy (or delete) being run by this worker."""
+
+    app: App
+    spec: CatalogApp | None
+    client: ProxmoxClient
+    secret_values: dict[str, str] = field(default_factory=dict)
+
+    def values(self, with_secrets: bool = True) -> dict:
+        """The inputs and built-in values that catalog commands and outputs may name."""
+        values = {**self.app.inputs, "name": self.app.name, "vmid": self.app.vmid}
+        values["ip"] = self.app.ip_address or ""
+        hidden = {name: deploy_steps.HIDDEN for name in self.secret_names()}
+        return {**values, **(self.secret_values if with_secrets else hidden)}
+
+    @property
+    def catalog(self) -> CatalogApp:
+        """The app's catalog entry (AppServiceError if it left the catalog meanwhile)."""
+        if self.spec is None:
+            raise AppServiceError(f"The catalog has no app {self.app.catalog_id} any more.")
+        return self.spec
+
+    @property
+    def vmid(self) -> int:
+        return int(self.app.vmid or 0)
+
+    def secret_names(self) -> list[str]:
+        return [i.name for i in (self.spec.inputs if self.spec else ()) if i.type == "secret"]
+
+    def values_for(self, targets: tuple[str, ...]) -> dict:
+        """{target: value} of the inputs for these Proxmox parameters (empty ones left out)."""
+        values = self.values()
+        found = {}
+        for field_spec in self.spec.inputs if self.spec else ():
+            value = values.get(field_spec.name)
+            if field_spec.target in targets and value not in (None, ""):
+                found[field_spec.target] = value
+        return found
+
+    def hide_secrets(self, text: str) -> str:
+        for value in self.secret_values.values():
+            if value:
+                text = text.replace(value, deploy_steps.HIDDEN)
+        return text
+
+    def template_vmid(self) -> int:
+        """The VMID of the app's template on the chosen node (one cluster call)."""
+        from app.proxmox.cluster import cluster_resources
+
+        name = self.spec.source.template if self.spec else None
+        for guest in cluster_resources(self.client).guests:
+            if guest.template and guest.name == name and guest.node == self.app.node:
+                return guest.vmid
+        raise AppServiceError(f"The template {name} is no longer on {self.app.node}.")
+
+    def beat(self) -> None:
+        """Renew the lease (and save what the step wrote so far)."""
+        lease = float(current_app.config["DEPLOY_LEASE_SECONDS"])
+        self.app.lease_until = utcnow() + timedelta(seconds=lease)
+        db.session.commit()
+
+    def pause(self) -> None:
+        time.sleep(float(current_app.config["DEPLOY_POLL_SECONDS"]))
+        self.beat()
+
+    def start_task(
+        self, step: AppStep, action: str, call: Callable[[ProxmoxClient], str | None]
+    ) -> Task | None:
+        """The step's Proxmox task: the one it started before (resuming), or a new one.
+
+        The Task row is written before the call, so a worker that dies during the call leaves
+        a task without a UPID: the step's outcome is unknown (see `run_step`).
+        """
+        if step.task is not None and step.task.upid:
+            return step.task
+        if step.task is not None:  # started, never confirmed, and the step may run again
+            db.session.delete(step.task)
+        app = self.app
+        task = Task(
+            request_key=f"app-{app.id}-{step.name}-{app.attempts}", user_id=app.user_id,
+            action=action, node=app.node, guest_type=app.guest_type, vmid=self.vmid,
+            app_id=app.id,
+        )  # fmt: skip
+        db.session.add(task)
+        step.task = task
+        db.session.commit()
+        try:
+            upid = call(self.client)
+        except Exception:
+            _drop_task(step, task)  # refused: nothing was started
+            raise
+        if not upid:  # done at once, without a task (e.g. an old PVE's resize)
+            _drop_task(step, task)
+            return None
+        task.upid, task.status = str(upid), "running"
+        db.session.commit()
+        return task
+
+    def wait_for(self, task: Task | None) -> None:
+        """Until the task ends; ProxmoxError(kind="task") with PVE's message if it failed."""
+        if task is None or task.upid is None:
+            return
+        deadline = time.monotonic() + float(current_app.config["DEPLOY_TASK_TIMEOUT"])
+        while task.status != "stopped":
+            status = pve_guests.task_status(self.client, task.node, task.upid)
+            if status.get("status") == "stopped":
+                task_service.finish(task, str(status.get("exitstatus") or "unknown"))
+                break
+            if time.monotonic() > deadline:
+                raise AppServiceError(f"The {task.action} task did not end in time.")
+            self.pause()
+        if task.failed:
+            raise ProxmoxError(
+                f"The {task.action} task of {task.guest_type}/{task.vmid} failed: "
+                f"{task.exit_status}",
+                kind="task", pve_message=task.exit_status, node=task.node, vmid=task.vmid,
+                upid=task.upid,
+            )  # fmt: skip
+
+
+def _drop_task(step: AppStep, task: Task) -> None:
+    step.task = None
+    db.session.delete(task)
+    db.session.commit()
+
+
+def claim(app_id: int) -> App | None:
+    """Take the lease of a deploy or delete nobody runs; None if it is held or has ended."""
+    now = utcnow()
+    lease = float(current_app.config["DEPLOY_LEASE_SECONDS"])
+    taken = db.session.execute(
+        update(App)
+        .where(
+            App.id == app_id,
+            App.status.in_(BUSY),
+            or_(App.lease_until.is_(None), App.lease_until < now),
+        )
+        .values(lease_until=now + timedelta(seconds=lease), attempts=App.attempts + 1)
+        .returning(App.id)
+    ).first()
+    db.session.commit()
+    return db.session.get(App, app_id) if taken else None
+
+
+def run(app_id: int) -> None:
+    """Run (or resume) the deploy or delete of app_id, if no other worker holds it."""
+    with sentry_sdk.isolation_scope():
+        app = claim(app_id)
+        if app is None:
+            return
+        spec = current_app.extensions["catalog"].get(app.catalog_id)
+        deploy = Deploy(app, spec, get_client())
+        if app.status == "deleting":
+            _delete(deploy)
+        elif app.attempts > int(current_app.config["DEPLOY_MAX_ATTEMPTS"]):
+            step = _current_step(app)
+            fail(deploy, step, Interrupted(f"The deploy was interrupted {app.attempts - 1} times."))
+        else:
+            _deploy(deploy)
+
+
+def _current_step(app: App) -> AppStep | None:
+    return next((s for s in app.steps if s.status in ("running", "pending")), None)
+
+
+def _deploy(deploy: Deploy) -> None:
+    app = deploy.app
+    step = None
+    try:
+        deploy.secret_values = secrets.unseal(app.sealed_secrets)
+        for step in app.steps:
+            if step.status not in ("done", "skipped"):
+                run_step(deploy, step)
+    except Exception as error:  # noqa: BLE001 - every failure ends the deploy the same way
+        fail(deploy, step, error)
+        return
+    app.status, app.sealed_secrets, app.lease_until = "running", None, None
+    audit.record(app.user or "portal", "deploy", _target(app), "done", app.catalog_id)
+    db.session.commit()
+    sentry_sdk.add_breadcrumb(category="deploy", message=f"app {app.id} running", level="info")
+
+
+def run_step(deploy: Deploy, step: AppStep) -> None:
+    """One step: marked running (with a breadcrumb), run, marked done or skipped."""
+    resumed = step.status == "running"
+    if resumed and step.name in deploy_steps.NOT_REPEATABLE:
+        if step.task is None or step.task.upid is None:
+            raise Interrupted(
+                f"The worker stopped during “{step.label}” before Proxmox confirmed it."
+            )
+    step.status = "running"
+    step.started_at = step.started_at or utcnow()
+    deploy.beat()
+    sentry_sdk.add_breadcrumb(
+        category="deploy",
+        message=f"{step.name} {'resumed' if resumed else 'started'}",
+        data={"app_id": deploy.app.id, "vmid": deploy.app.vmid, "node": deploy.app.node},
+        level="info",
+    )
+    deploy_steps.RUN[step.name](deploy, step)
+    if step.status == "running":
+        step.status = "done"
+    step.ended_at = utcnow()
+    deploy.beat()
+
+
+def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
+    """Mark the deploy failed, remove (or keep) its guest, and report it to Sentry once."""
+    db.session.rollback()
+    app = deploy.app
+    message = _message(error, deploy)
+    if step is not None:
+        step.status, step.ended_at, step.detail = "failed", utcnow(), message
+    note = _clean_up(deploy)
+    app.status, app.error = "failed", f"{message} {note}".strip()
+    app.sealed_secrets, app.lease_until = None, None
+    audit.record(app.user or "portal", "deploy", _target(app), "failed", app.error)
+    db.session.commit()
+    app.error_reference = report(deploy, step, error)
+    db.session.commit()
+
+
+def _message(error: BaseException, deploy: Deploy) -> str:
+    if isinstance(error, ProxmoxError):
+        return deploy.hide_secrets(error.pve_message or error.message)
+    if isinstance(error, AppServiceError):
+        return deploy.hide_secrets(error.message)
+    return "An unexpected error stopped the deploy (see the error reference)."
+
+
+def _clean_up(deploy: Deploy) -> str:
+    """Remove the half-made guest, or keep it stopped and tagged; what happened, in words."""
+    app = deploy.app
+    try:
+        guest = _own_guest(deploy)
+        if guest is None:
+            return ""
+        _stop(deploy, guest)
+        if app.keep_on_failure:
+            pve.set_config(
+                deploy.client, app.node, app.guest_type, guest.vmid,
+                tags=f"{deploy_steps.TAG};{app.catalog_id};{FAILED_TAG}",
+            )  # fmt: skip
+            return f"The guest ({app.guest_type}/{guest.vmid}) was kept, stopped, for inspection."
+        _destroy(deploy, guest)
+        return "The half-made guest was removed."
+    except Exception as error:  # noqa: BLE001 - the deploy's own failure is what gets reported
+        db.session.rollback()
+        log.warning("Cleaning up app %s failed: %s", app.id, error)
+        sentry_sdk.add_breadcrumb(category="deploy", message=f"cleanup failed: {error}")
+        return f"Removing its guest failed too ({error}): remove VMID {app.vmid} in Proxmox."
+
+
+def _own_guest(deploy: Deploy):
+    """The app's guest if it exists and is the one this deploy made (same type and name)."""
+    from app.proxmox.cluster import cluster_resources
+
+    app = deploy.app
+    if app.vmid is None:
+        return None
+    for guest in cluster_resources(deploy.client).guests:
+        if (guest.vmid, guest.type, guest.name) == (app.vmid, app.guest_type, app.name):
+            return guest
+    return None
+
+
+def _stop(deploy: Deploy, guest) -> None:
+    if guest.status == "running":
+        step = AppStep(name="stop", label="Stop", position=-1)  # not shown: cleanup only
+        task = deploy.start_task(
+            step, "stop",
+            lambda c: pve_guests.lifecycle(c, guest.node, guest.type, guest.vmid, "stop"),
+        )  # fmt: skip
+        deploy.wait_for(task)
+
+
+def _destroy(deploy: Deploy, guest) -> None:
+    step = AppStep(name="destroy", label="Destroy", position=-1)
+    task = deploy.start_task(
+        step, "delete", lambda c: pve_guests.destroy(c, guest.node, guest.type, guest.vmid)
+    )
+    deploy.wait_for(task)
+    ownership.forget(guest.vmid)
+    db.session.commit()
+
+
+def _delete(deploy: Deploy) -> None:
+    """Stop and destroy the app's guest (if it is still the app's), then mark it deleted."""
+    app = deploy.app
+    try:
+        guest = _own_guest(deploy)
+        if guest is not None:
+            _stop(deploy, guest)
+            _destroy(deploy, guest)
+    except Exception as error:  # noqa: BLE001 - reported once, the app says what happened
+        db.session.rollback()
+        app.status, app.lease_until = "failed", None
+        app.error = f"Deleting the app failed: {_message(error, deploy)}"
+        audit.record(app.user or "portal", "delete-app", _target(app), "failed", app.error)
+        db.session.commit()
+        app.error_reference = report(deploy, None, error)
+        db.session.commit()
+        return
+    app.status, app.lease_until = "deleted", None
+    audit.record(app.user or "portal", "delete-app", _target(app), "done")
+    db.session.commit()
+
+
+def _target(app: App) -> str:
+    return audit.target_of(app.guest_type, int(app.vmid or 0), app.node)
+
+
+def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | None:
+    """The one Sentry event of a failed deploy: error type, the user who started it, and an
+    `app_deploy` context (app, catalog id, step, node, VMID, UPID)."""
+    app = deploy.app
+    if isinstance(error, ProxmoxError):
+        error_type = "proxmox"
+    elif isinstance(error, AppServiceError):
+        error_type = "app_service"
+    else:
+        error_type = "unhandled"
+    task = step.task if step is not None else None
+    context = {
+        "app_id": app.id,
+        "catalog_id": app.catalog_id,
+        "step": step.name if step is not None else app.status,
+        "node": app.node,
+        "vmid": app.vmid,
+        "upid": getattr(error, "upid", None) or (task.upid if task else None),
+        "attempt": app.attempts,
+        "error_message": _message(error, deploy),
+    }
+    if isinstance(error, ProxmoxError):
+        context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind)
+    tags = {"deploy_step": context["step"], "catalog_id": app.catalog_id}
+    return observability.capture(error, error_type, "app_deploy", context, tags, user=app.user)
+
+
+def reconcile() -> list[int]:
+    """The deploys and deletes whose worker is gone (lease run out, or never taken within a
+    lease): their ids, for the caller to queue again."""
+    now = utcnow()
+    lease = timedelta(seconds=float(current_app.config["DEPLOY_LEASE_SECONDS"]))
+    query = select(App.id).where(
+        App.status.in_(BUSY),
+        or_(
+            App.lease_until < now,
+            and_(App.lease_until.is_(None), App.updated_at < now - lease),
+        ),
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,309 @@
+"""What each step of a deploy does, through the Proxmox API only.
+
+A VM app: reserve a VMID, full-clone the template, configure (resources, cloud-init,
+description, tags), grow the disk, start, wait for the guest agent's address, run the
+provisioning commands, finish (outputs). A container app: reserve, create from the ostemplate,
+configure, start, wait for its address, finish. app.services.deploy_runner runs them in order,
+in the worker, and resumes or fails them when a worker dies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.exceptions import AppServiceError, ProxmoxError
+from app.extensions import db
+from app.models import AppStep
+from app.proxmox import deploys as pve
+from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import Guest
+from app.services import ownership
+
+if TYPE_CHECKING:
+    from app.services.deploy_runner import Deploy
+
+TAG = "portal-app"
+HIDDEN = "********"
+BOOT_DISKS = ("scsi0", "virtio0", "sata0", "ide0")
+VM_STEPS = (
+    ("reserve", "Reserve a VMID"),
+    ("clone", "Clone the template"),
+    ("configure", "Set resources and cloud-init"),
+    ("resize", "Grow the disk"),
+    ("start", "Start the VM"),
+    ("wait", "Wait for the guest agent and an address"),
+    ("provision", "Run the provisioning commands"),
+    ("finish", "Fill in the outputs"),
+)
+CT_STEPS = (
+    ("reserve", "Reserve a VMID"),
+    ("create", "Create the container"),
+    ("configure", "Set the description and tags"),
+    ("start", "Start the container"),
+    ("wait", "Wait for an address"),
+    ("finish", "Fill in the outputs"),
+)
+
+
+def plan(guest_type: str, has_provisioning: bool) -> list[AppStep]:
+    """The steps of a deploy, pending."""
+    steps = VM_STEPS if guest_type == "qemu" else CT_STEPS
+    return [
+        AppStep(position=i, name=name, label=label, status="pending")
+        for i, (name, label) in enumerate(
+            s for s in steps if s[0] != "provision" or has_provisioning
+        )
+    ]
+
+
+def reserve(deploy: Deploy, step: AppStep) -> None:
+    """A VMID no guest and no other deploy has: PVE's next free id, or the first free above it.
+
+    /cluster/nextid reserves nothing, so two deploys may be offered the same id; the database
+    lets only one deploy hold it (a unique index), the other moves on to the next free id.
+    """
+    candidate = pve.next_free_vmid(deploy.client)
+    for _ in range(50):
+        deploy.app.vmid = candidate
+        try:
+            db.session.commit()
+            step.detail = f"VMID {candidate}"
+            return
+        except IntegrityError:
+            db.session.rollback()
+            candidate = _next_free_above(deploy, candidate)
+    raise AppServiceError("No free VMID could be reserved: too many deploys at once.")
+
+
+def _next_free_above(deploy: Deploy, taken: int) -> int:
+    candidate = taken + 1
+    while True:
+        try:
+            return pve.next_free_vmid(deploy.client, candidate)
+        except ProxmoxError as error:
+            if error.status_code != 400:
+                raise
+            candidate += 1
+
+
+def clone(deploy: Deploy, step: AppStep) -> None:
+    """Full clone of the app's template on the chosen node and storage."""
+    app = deploy.app
+    template = deploy.template_vmid()
+    _claim_and_create(
+        deploy, step, "clone",
+        lambda vmid: pve.clone_template(
+            deploy.client, app.node, template, vmid, app.name, app.storage
+        ),
+    )  # fmt: skip
+
+
+def create(deploy: Deploy, step: AppStep) -> None:
+    """Create the container from its ostemplate, with its resources, password and keys."""
+    app = deploy.app
+    settings = {
+        "ostemplate": deploy.catalog.source.ostemplate,
+        "hostname": app.name,
+        "storage": app.storage,
+        "rootfs": f"{app.storage}:{app.disk}",
+        "cores": app.cores,
+        "memory": app.memory,
+        "net0": f"name=eth0,bridge={current_app.config['DEPLOY_BRIDGE']},ip=dhcp",
+        "unprivileged": 1,
+        **deploy.values_for(("password", "ssh-public-keys")),
+    }
+    _claim_and_create(
+        deploy, step, "create",
+        lambda vmid: pve.create_container(deploy.client, app.node, vmid, settings),
+    )  # fmt: skip
+
+
+def _claim_and_create(
+    deploy: Deploy, step: AppStep, action: str, call: Callable[[int], str]
+) -> None:
+    """Run the creating task; if the VMID was taken meanwhile (outside the portal), take the
+    next free one and try again. The new guest is the deploying user's from the start."""
+    app = deploy.app
+    for _ in range(5):
+        try:
+            task = deploy.start_task(step, action, lambda _client: call(deploy.vmid))
+            break
+        except ProxmoxError as error:
+            if "already exists" not in (error.pve_message or error.message):
+                raise
+            app.vmid = _next_free_above(deploy, deploy.vmid)
+            db.session.commit()
+    else:
+        raise AppServiceError("The VMIDs offered kept being taken; try the deploy again.")
+    if deploy.app.user is not None:
+        guest = Guest(deploy.vmid, app.name, app.guest_type, app.node, "stopped")
+        ownership.assign(guest, deploy.app.user)
+        db.session.commit()
+    deploy.wait_for(task)
+
+
+def configure(deploy: Deploy, step: AppStep) -> None:
+    """Resources, cloud-init (VMs), a description naming the app and its owner, and tags."""
+    app = deploy.app
+    owner = app.user.username if app.user else "nobody"
+    values: dict = {
+        "description": f"{deploy.catalog.name} ({app.catalog_id}), deployed by the portal for "
+        f"{owner} (app {app.id}).",
+        "tags": f"{TAG};{app.catalog_id}",
+    }
+    if app.guest_type == "qemu":
+        values.update(cores=app.cores, memory=app.memory, ipconfig0="ip=dhcp")
+        values.update(deploy.values_for(("ciuser", "cipassword", "sshkeys", "ipconfig0")))
+    pve.set_config(deploy.client, app.node, app.guest_type, deploy.vmid, **values)
+
+
+def resize(deploy: Deploy, step: AppStep) -> None:
+    """Grow the boot disk to the size asked for (never shrink it)."""
+    app = deploy.app
+    config = pve_guests.config(deploy.client, app.node, app.guest_type, deploy.vmid)
+    disk = next((d for d in BOOT_DISKS if d in config and "media=cdrom" not in config[d]), None)
+    if disk is None:
+        raise AppServiceError("The cloned VM has no disk to grow (scsi0, virtio0, sata0, ide0).")
+    current = _size_gib(config[disk])
+    if current >= app.disk:
+        step.status, step.detail = "skipped", f"{disk} is {current} GiB already"
+        return
+    task = deploy.start_task(
+        step, "resize",
+        lambda client: pve.resize_disk(client, app.node, "qemu", deploy.vmid, disk, app.disk),
+    )  # fmt: skip
+    step.detail = f"{disk}: {current:g} → {app.disk} GiB"
+    if task is not None:  # PVE before 8 resizes without a task
+        deploy.wait_for(task)
+
+
+def _size_gib(drive: str) -> float:
+    match = re.search(r"size=(\d+(?:\.\d+)?)([KMGT]?)", drive)
+    if not match:
+        return 0
+    factor = {"K": 1 / 2**20, "M": 1 / 2**10, "G": 1, "T": 2**10, "": 1 / 2**30}[match.group(2)]
+    return float(match.group(1)) * factor
+
+
+def start(deploy: Deploy, step: AppStep) -> None:
+    """Start the guest (a guest already running counts as started)."""
+    app = deploy.app
+    status = pve_guests.status(deploy.client, app.node, app.guest_type, deploy.vmid)
+    if status.get("status") == "running":
+        step.detail = "running already"
+        return
+    task = deploy.start_task(
+        step, "start",
+        lambda client: pve_guests.lifecycle(client, app.node, app.guest_type, deploy.vmid, "start"),
+    )  # fmt: skip
+    deploy.wait_for(task)
+
+
+def wait(deploy: Deploy, step: AppStep) -> None:
+    """Until the guest has an IPv4 address (from its guest agent, or a container's
+    interfaces), or DEPLOY_BOOT_TIMEOUT passes."""
+    app = deploy.app
+    timeout = float(current_app.config["DEPLOY_BOOT_TIMEOUT"])
+    deadline = time.monotonic() + timeout
+    while True:
+        address = _address(deploy)
+        if address:
+            app.ip_address, step.detail = address, address
+            return
+        if time.monotonic() > deadline:
+            what = "The guest agent" if app.guest_type == "qemu" else "The container"
+            raise AppServiceError(
+                f"{what} gave no IPv4 address within {timeout:g} s. Check that the template "
+                "runs qemu-guest-agent (and has `agent: 1`) and that the network gives it one "
+                "by DHCP."
+            )
+        deploy.pause()
+
+
+def _address(deploy: Deploy) -> str | None:
+    app = deploy.app
+    try:
+        if app.guest_type == "qemu":
+            answer = pve.agent(deploy.client, app.node, deploy.vmid, "network-get-interfaces")
+            interfaces = (answer or {}).get("result") or []
+        else:
+            interfaces = pve.container_interfaces(deploy.client, app.node, deploy.vmid)
+    except ProxmoxError as error:
+        if error.kind != "api":  # Proxmox itself is away: that is a failure, not a wait
+            raise
+        return None  # the agent does not run yet (PVE answers 500)
+    return first_ipv4(interfaces)
+
+
+def first_ipv4(interfaces: list[dict]) -> str | None:
+    """The first IPv4 address outside the loopback interface that is not link-local, from
+    PVE's interface lists (guest agent or container)."""
+    for interface in interfaces:
+        if interface.get("name") == "lo":
+            continue
+        for entry in interface.get("ip-addresses") or []:
+            if entry.get("ip-address-type") not in ("ipv4", "inet"):
+                continue
+            try:
+                address = ipaddress.IPv4Address(str(entry.get("ip-address")))
+            except ValueError:
+                continue
+            if not (address.is_link_local or address.is_unspecified):
+                return str(address)
+    return None
+
+
+def provision(deploy: Deploy, step: AppStep) -> None:
+    """Each provisioning command through the guest agent, as an argument list; each must
+    exit 0. Output shown to people has the secret inputs blanked out."""
+    app = deploy.app
+    values = deploy.values()
+    for number, template in enumerate(deploy.catalog.provision, start=1):
+        argv = [part.format_map(values) for part in template]
+        answer = pve.agent(deploy.client, app.node, deploy.vmid, "exec", command=argv)
+        pid = int((answer or {}).get("pid") or 0)
+        result = _exec_result(deploy, pid)
+        if int(result.get("exitcode", 1)) != 0:
+            output = str(result.get("err-data") or result.get("out-data") or "").strip()
+            said = f": {deploy.hide_secrets(output)[:500]}" if output else "."
+            raise AppServiceError(
+                f"Provisioning command {number} ({template[0]}) exited with status "
+                f"{result.get('exitcode')}{said}"
+            )
+        step.detail = f"{number} of {len(deploy.catalog.provision)} commands done"
+        deploy.beat()
+
+
+def _exec_result(deploy: Deploy, pid: int) -> dict:
+    app = deploy.app
+    deadline = time.monotonic() + float(current_app.config["DEPLOY_TASK_TIMEOUT"])
+    while time.monotonic() < deadline:
+        result = pve.agent(deploy.client, app.node, deploy.vmid, "exec-status", pid=pid)
+        if (result or {}).get("exited"):
+            return result
+        deploy.pause()
+    raise AppServiceError(f"A provisioning command (pid {pid}) did not end in time.")
+
+
+def finish(deploy: Deploy, step: AppStep) -> None:
+    """The outputs, with the address, name, VMID and non-secret inputs filled in."""
+    values = deploy.values(with_secrets=False)
+    deploy.app.outputs = [
+        {"label": o.label, "value": o.value.format_map(values), "kind": o.kind}
+        for o in deploy.catalog.outputs
+    ]
+
+
+RUN: dict[str, Callable[[Deploy, AppStep], None]] = {
+    "reserve": reserve, "clone": clone, "create": create, "configure": configure,
+    "resize": resize, "start": start, "wait": wait, "provision": provision, "finish": finish,
+}  # fmt: skip
+# Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
+NOT_REPEATABLE = ("clone", "create", "provision")

@@ -1,0 +1,110 @@
+"""Apps deployed from the catalog, as the web side sees them: start, list, follow, delete.
+
+Starting a deploy writes the App and its steps and queues a job (app/jobs.py); everything
+else happens in the worker (app.services.deploy_runner). Secret inputs are sealed before they
+are written (app.services.secrets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import jobs
+from app.catalog import CatalogApp
+from app.exceptions import AppServiceError, NotFoundError
+from app.extensions import db
+from app.models import App, User
+from app.proxmox import guests as pve_guests
+from app.services import audit, deploy_steps, guests, ownership, secrets
+from app.services import tasks as task_service
+
+
+@dataclass
+class DeployRequest:
+    """A checked deploy form."""
+
+    name: str
+    node: str
+    storage: str
+    cores: int
+    memory: int  # MiB
+    disk: int  # GiB
+    inputs: dict[str, object]
+    keep_on_failure: bool = False
+
+
+def start(user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str) -> App:
+    """Record the deploy and queue it (once per request_key); returns the App."""
+    existing = db.session.scalar(select(App).where(App.request_key == request_key))
+    if existing is not None:
+        return existing
+    secret_names = {i.name for i in spec.inputs if i.type == "secret"}
+    app = App(
+        request_key=request_key, catalog_id=spec.id, name=wanted.name, user_id=user.id,
+        guest_type=spec.guest_type, node=wanted.node, storage=wanted.storage,
+        cores=wanted.cores, memory=wanted.memory, disk=wanted.disk,
+        inputs={k: v for k, v in wanted.inputs.items() if k not in secret_names},
+        outputs=[], keep_on_failure=wanted.keep_on_failure, status="deploying", attempts=0,
+        sealed_secrets=secrets.seal(
+            {k: str(v) for k, v in wanted.inputs.items() if k in secret_names and v}
+        ),
+        steps=deploy_steps.plan(spec.guest_type, bool(spec.provision)),
+    )  # fmt: skip
+    db.session.add(app)
+    audit.record(user, "deploy", f"{spec.id} {wanted.name} on {wanted.node}", "started")
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same form, submitted twice at the same moment
+        db.session.rollback()
+        return db.session.scalars(select(App).where(App.request_key == request_key)).one()
+    jobs.run_app(app.id)  # after the commit: the worker must find the row
+    return app
+
+
+def visible(user: User, owner_id: int | None = None) -> list[App]:
+    """Newest first: a user's own apps; for admins every app (or one owner's)."""
+    query = select(App).order_by(App.created_at.desc(), App.id.desc()).limit(500)
+    if not user.is_admin:
+        query = query.where(App.user_id == user.id, App.status != "deleted")
+    elif owner_id is not None:
+        query = query.where(App.user_id == owner_id)
+    return list(db.session.scalars(query))
+
+
+def get_for(user: User, app_id: int) -> App:
+    """The app if user may see it (its owner, or an admin); NotFoundError otherwise."""
+    app = db.session.get(App, app_id)
+    if app is None or not (user.is_admin or app.user_id == user.id):
+        raise NotFoundError("There is no such app that you can see.")
+    return app
+
+
+def delete(user: User, app: App) -> None:
+    """Queue the removal of the app's guest; the app is marked deleted when it is gone."""
+    if app.busy:
+        raise AppServiceError(f"{app.name} is {app.status}; wait until that has ended.")
+    if app.status == "deleted":
+        raise AppServiceError(f"{app.name} is deleted already.")
+    app.status, app.lease_until, app.attempts, app.error = "deleting", None, 0, None
+    audit.record(user, "delete-app", f"{app.catalog_id} {app.name}", "started")
+    db.session.commit()
+    jobs.run_app(app.id)
+
+
+def guest_page(user: User, app: App, timeframe: str) -> guests.GuestPage:
+    """The guest page's data for the app's guest (NotFoundError when it is gone)."""
+    if timeframe not in pve_guests.TIMEFRAMES:
+        timeframe = "hour"
+    guest, host = ownership.locate(user, app.node, app.guest_type, int(app.vmid or 0))
+    return guests.load(guest, host, timeframe)
+
+
+def current_log(app: App, start: int) -> task_service.Progress | None:
+    """New log lines of the running step's Proxmox task (at most one Proxmox call)."""
+    step = next((s for s in app.steps if s.status == "running" and s.task is not None), None)
+    if step is None or step.task is None:
+        return None
+    return task_service.follow(step.task, start)

@@ -1,0 +1,42 @@
+"""Secret deploy inputs (passwords) between the form and the worker: encrypted at rest.
+
+The web request seals them with a key derived from SECRET_KEY (Fernet: AES with an HMAC);
+the worker unseals them for the steps that pass them to Proxmox; the deploy wipes them when it
+ends. They are never written in clear to the database, the job queue, logs or Sentry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+
+from app.exceptions import AppServiceError
+
+
+def _fernet() -> Fernet:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    key = hashlib.sha256(b"portal deploy secrets\0" + secret).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(values: dict[str, str]) -> str | None:
+    """Encrypt a {name: secret} dict (None when there is nothing to keep)."""
+    if not values:
+        return None
+    return _fernet().encrypt(json.dumps(values).encode()).decode()
+
+
+def unseal(token: str | None) -> dict[str, str]:
+    """The {name: secret} dict back; AppServiceError when SECRET_KEY changed meanwhile."""
+    if not token:
+        return {}
+    try:
+        return json.loads(_fernet().decrypt(token.encode()))
+    except InvalidToken:
+        raise AppServiceError(
+            "The deploy's secret inputs cannot be read: SECRET_KEY changed since it was started."
+        ) from None

@@ -1,0 +1,67 @@
+"""A booting cluster for the deploy tests: the demo's fakepve (guests get addresses, VM agents
+run) with a template VM, container templates and two nodes."""
+
+from __future__ import annotations
+
+import pytest
+from fakepve.pytest_plugin import _Serving
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import App
+from scripts.fakepve_demo import DemoPve, load_cluster
+from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE
+
+CLUSTER = {
+    "nodes": ["pve1", "pve2"],
+    "volumes": [
+        {"storage": "local", "content": "vztmpl", "size": 126000000,
+         "name": "debian-12-standard_12.7-1_amd64.tar.zst"},
+        {"storage": "local", "content": "vztmpl", "size": 3200000,
+         "name": "alpine-3.20-default_20240908_amd64.tar.xz"},
+    ],
+    "guests": [
+        {"vmid": 9000, "name": "tpl-debian-12", "node": "pve1", "template": True,
+         "config": {"cores": 2, "memory": "2048", "scsi0": "local-lvm:base-9000-disk-0,size=16G",
+                    "agent": "1", "ide2": "local-lvm:vm-9000-cloudinit,media=cdrom",
+                    "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0"}},
+        {"vmid": 9001, "name": "tpl-ubuntu-24.04", "node": "pve2", "template": True,
+         "config": {"cores": 2, "memory": "2048", "scsi0": "local-lvm:base-9001-disk-0,size=16G",
+                    "agent": "1", "ide2": "local-lvm:vm-9001-cloudinit,media=cdrom",
+                    "net0": "virtio=BC:24:11:00:01:01,bridge=vmbr0"}},
+        {"vmid": 100, "name": "web", "node": "pve1", "status": "running",
+         "config": {"cores": 1, "memory": "512", "scsi0": "local-lvm:vm-100-disk-0,size=8G"}},
+    ],
+}  # fmt: skip
+WORDPRESS_FORM = {
+    "name": "blog", "node": "auto", "storage": "local-lvm", "cores": "2", "memory": "2048",
+    "disk": "20", "input_admin_user": "admin", "input_admin_password": "Wp-secret-pass-42",
+    "input_site_title": "Our blog",
+}  # fmt: skip
+
+
+@pytest.fixture
+def pve(_fakepve_pki):
+    """The demo's fakepve (DemoPve) with CLUSTER, served like the fakepve fixture."""
+    fake = DemoPve(user="root@pam", password="secret", host="127.0.0.1", port=0)
+    fake.time_scale = 0
+    fake.apitokens[f"{TOKEN_USER}!{TOKEN_NAME}"] = TOKEN_VALUE
+    load_cluster(fake, CLUSTER)
+    serving = _Serving(fake, *_fakepve_pki)
+    yield fake
+    serving.stop()
+
+
+def apps_in(app) -> list[App]:
+    """Every App row, oldest first, detached from the session."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(App).order_by(App.id)))
+        for row in rows:
+            _ = [s.task for s in row.steps], row.user  # load what the tests read
+        db.session.expunge_all()
+        return rows
+
+
+def cluster_names(pve) -> set[str]:
+    """The names of every guest in the fake cluster."""
+    return {g.name for g in [*pve.vms, *pve.cts]}

@@ -11,8 +11,9 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ import sentry_sdk
 from flask import Flask, current_app, request
 from flask_login import current_user
 from sentry_sdk.integrations.flask import FlaskIntegration
+from sentry_sdk.integrations.huey import HueyIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
@@ -45,6 +47,10 @@ DENYLIST = [
 ]
 DENYLIST_LOWER = frozenset(k.lower() for k in DENYLIST)
 FILTERED = "[Filtered]"
+# The deploy form's app inputs (`input_<name>`): any of them may be a secret (a password).
+FILTERED_PREFIXES = ("input_",)
+# Values to blank out wherever they appear, for the work in progress (a deploy's secrets).
+_hidden_values: ContextVar[tuple[str, ...]] = ContextVar("hidden_values", default=())
 # `password=...` inside strings (URLs, reprs of requests in stack frames).
 KEY_VALUE = re.compile(r"(?i)\b(" + "|".join(re.escape(k) for k in DENYLIST) + r")=([^&\s'\"]+)")
 _delivery_warning: _DeliveryFailureWarning | None = None
@@ -89,16 +95,20 @@ def init_sentry(app: Flask) -> bool:
             traces_sampler=_traces_sampler(traces_rate),
             debug=development if debug is None else debug,
             attach_stacktrace=True,
-            max_breadcrumbs=50,
+            max_breadcrumbs=100,  # a deploy's steps, with their Proxmox calls
             # The scrubber still removes secrets by key; it keeps user.ip_address, which
             # attach_user only sends when SENTRY_SEND_USER_PII is on.
             event_scrubber=EventScrubber(denylist=DENYLIST, recursive=True, send_default_pii=True),
-            before_send=lambda event, hint: _scrub_values(event, secrets),
-            before_send_transaction=lambda event, hint: _scrub_values(event, secrets),
-            before_breadcrumb=lambda crumb, hint: _scrub_values(crumb, secrets),
+            before_send=lambda event, hint: _scrub_values(event, _with_hidden(secrets)),
+            before_send_transaction=lambda event, hint: _scrub_values(event, _with_hidden(secrets)),
+            before_breadcrumb=lambda crumb, hint: _scrub_values(crumb, _with_hidden(secrets)),
+            # What the portal uses, and nothing the SDK finds installed besides (aiohttp is,
+            # for the test fake; its server is not the portal's).
+            auto_enabling_integrations=False,
             integrations=[
                 FlaskIntegration(),
                 SqlalchemyIntegration(),
+                HueyIntegration(),
                 LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
             ],
             transport=config.get("SENTRY_TRANSPORT"),
@@ -285,6 +295,21 @@ def flush() -> None:
         sentry_sdk.flush(timeout=2)
 
 
+@contextmanager
+def hiding(values: Iterable[str]) -> Iterator[None]:
+    """While inside, these values (a deploy's secret inputs) are blanked out of everything
+    sent to Sentry: messages, breadcrumbs, local variables in stack traces."""
+    token = _hidden_values.set(tuple(v for v in values if v and len(v) >= 4))
+    try:
+        yield
+    finally:
+        _hidden_values.reset(token)
+
+
+def _with_hidden(secrets: list[str]) -> list[str]:
+    return [*secrets, *_hidden_values.get()]
+
+
 def _secret_values(config) -> list[str]:
     values = [config.get(k) for k in ("PROXMOX_TOKEN_VALUE", "PROXMOX_PASSWORD", "SECRET_KEY")]
     return [v for v in values if isinstance(v, str) and len(v) >= 6]
@@ -302,7 +327,7 @@ def _scrub_values(payload: Any, secrets: list[str]) -> Any:
             return node
         if isinstance(node, dict):
             return {
-                key: FILTERED if str(key).lower() in DENYLIST_LOWER else walk(value)
+                key: FILTERED if _filtered_key(str(key)) else walk(value)
                 for key, value in node.items()
             }
         if isinstance(node, list | tuple):
@@ -310,3 +335,8 @@ def _scrub_values(payload: Any, secrets: list[str]) -> Any:
         return node
 
     return walk(payload)
+
+
+def _filtered_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in DENYLIST_LOWER or lowered.startswith(FILTERED_PREFIXES)

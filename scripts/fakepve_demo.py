@@ -13,10 +13,13 @@ import asyncio
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 
 from fakepve import FakePve
+from fakepve.lxc import format_size, parse_size
+from fakepve.model import PveError
 from fakepve.certs import make_cert
 
 # PVE's rrddata resolution per timeframe: (seconds between samples, samples).
@@ -63,7 +66,25 @@ class DemoPve(FakePve):
             ("GET", "/nodes/{node}/qemu/{vmid}/rrddata", self._rrddata),
             ("GET", "/nodes/{node}/lxc/{vmid}/rrddata", self._rrddata),
             ("POST", "/nodes/{node}/vzdump", self._vzdump),
+            ("PUT", "/nodes/{node}/qemu/{vmid}/resize", self._qm_resize),
         ]
+
+    async def _qm_resize(self, values, user):
+        """Grow a VM disk as PVE does (fakepve answers QEMU resize from the schema alone)."""
+        vm = self.find(values["node"], values["vmid"])
+        disk, wanted = values["disk"], str(values["size"])
+        if disk not in vm.config:
+            raise PveError(500, f"disk '{disk}' does not exist")
+        current = parse_size(re.search(r"size=(\w+)", vm.config[disk]).group(1))
+        new = current + parse_size(wanted[1:]) if wanted.startswith("+") else parse_size(wanted)
+        if new < current:
+            raise PveError(500, "shrinking disks is not supported")
+
+        async def body():
+            size = f"size={format_size(new)}"
+            vm.config[disk] = re.sub(r"size=\w+", size, vm.config[disk])
+
+        return await self.task(vm.node, "resize", vm.vmid, user, body, vm=vm, lock=False)
 
     async def _rrddata(self, values, user):
         guest = self.guest(int(values["vmid"]))

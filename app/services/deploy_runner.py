@@ -27,7 +27,7 @@ from app import observability
 from app.catalog import CatalogApp
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import App, AppStep, Task, utcnow
+from app.models import App, AppStep, Task, aware, utcnow
 from app.proxmox import ProxmoxClient, get_client
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
@@ -50,7 +50,7 @@ class Deploy:
     app: App
     spec: CatalogApp | None
     client: ProxmoxClient
-    secret_values: dict[str, str] = field(default_factory=dict)
+    secret_values: dict[str, str] = field(default_factory=dict, repr=False)
 
     def values(self, with_secrets: bool = True) -> dict:
         """The inputs and built-in values that catalog commands and outputs may name."""
@@ -100,14 +100,17 @@ class Deploy:
         raise AppServiceError(f"The template {name} is no longer on {self.app.node}.")
 
     def beat(self) -> None:
-        """Renew the lease (and save what the step wrote so far)."""
+        """Renew the lease and save what the step wrote so far."""
         lease = float(current_app.config["DEPLOY_LEASE_SECONDS"])
         self.app.lease_until = utcnow() + timedelta(seconds=lease)
         db.session.commit()
 
     def pause(self) -> None:
+        """Wait a poll interval; renew the lease once half of it is spent (not every poll)."""
         time.sleep(float(current_app.config["DEPLOY_POLL_SECONDS"]))
-        self.beat()
+        half = timedelta(seconds=float(current_app.config["DEPLOY_LEASE_SECONDS"]) / 2)
+        if self.app.lease_until is None or aware(self.app.lease_until) - utcnow() < half:
+            self.beat()
 
     def start_task(
         self, step: AppStep, action: str, call: Callable[[ProxmoxClient], str | None]
@@ -214,12 +217,17 @@ def _deploy(deploy: Deploy) -> None:
     step = None
     try:
         deploy.secret_values = secrets.unseal(app.sealed_secrets)
-        for step in app.steps:
-            if step.status not in ("done", "skipped"):
-                run_step(deploy, step)
-    except Exception as error:  # noqa: BLE001 - every failure ends the deploy the same way
-        fail(deploy, step, error)
+    except AppServiceError as error:
+        fail(deploy, None, error)
         return
+    with observability.hiding(deploy.secret_values.values()):
+        try:
+            for step in app.steps:
+                if step.status not in ("done", "skipped"):
+                    run_step(deploy, step)
+        except Exception as error:  # noqa: BLE001 - every failure ends the deploy the same way
+            fail(deploy, step, error)
+            return
     app.status, app.sealed_secrets, app.lease_until = "running", None, None
     audit.record(app.user or "portal", "deploy", _target(app), "done", app.catalog_id)
     db.session.commit()
@@ -376,6 +384,8 @@ def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | 
         "upid": getattr(error, "upid", None) or (task.upid if task else None),
         "attempt": app.attempts,
         "error_message": _message(error, deploy),
+        # All the steps, also when the breadcrumbs of a long wait pushed the first ones out.
+        "steps": [f"{s.name}: {s.status}" for s in app.steps],
     }
     if isinstance(error, ProxmoxError):
         context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind)

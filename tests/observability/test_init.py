@@ -59,7 +59,7 @@ def test_production_samples_ten_percent_without_debug(sentry, monkeypatch):
     assert options()["debug"] is False
     assert options()["sample_rate"] == 1.0
     assert sampler_rate("/") == 0.1
-    assert (options()["attach_stacktrace"], options()["max_breadcrumbs"]) == (True, 50)
+    assert (options()["attach_stacktrace"], options()["max_breadcrumbs"]) == (True, 100)
 
 
 def test_overrides_and_release(sentry):

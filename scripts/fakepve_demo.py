@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from fakepve import FakePve
+from fakepve.certs import make_cert
 from fakepve.lxc import format_size, parse_size
 from fakepve.model import PveError
-from fakepve.certs import make_cert
 
 # PVE's rrddata resolution per timeframe: (seconds between samples, samples).
 TIMEFRAMES = {"hour": (60, 70), "day": (1800, 48), "week": (10800, 56)}

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 from tests.conftest import assert_no_secrets, log_in
+from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 
 SECRET = WORDPRESS_FORM["input_admin_password"]
 NGINX_FORM = {

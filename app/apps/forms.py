@@ -63,8 +63,9 @@ class DeployForm(ActionForm):
         return {f.name.removeprefix(INPUT_PREFIX): f.data for f in self.app_inputs()}
 
 
-def deploy_form(spec: CatalogApp, options: DeployOptions, **kwargs) -> DeployForm:
-    """The deploy form of one app, its choices and bounds taken from the cluster."""
+def deploy_form(spec: CatalogApp, options: DeployOptions, **values) -> DeployForm:
+    """The deploy form of one app, its choices and bounds taken from the cluster; values
+    replace the app's defaults (for "deploy again")."""
 
     class Form(DeployForm):
         pass
@@ -72,10 +73,11 @@ def deploy_form(spec: CatalogApp, options: DeployOptions, **kwargs) -> DeployFor
     for item in spec.inputs:
         setattr(Form, INPUT_PREFIX + item.name, _input_field(item))
     resources = spec.resources
-    form = Form(
-        cores=resources.cores.default, memory=resources.memory.default,
-        disk=resources.disk.default, node=AUTOMATIC, **kwargs,
-    )  # fmt: skip
+    defaults = {
+        "cores": resources.cores.default, "memory": resources.memory.default,
+        "disk": resources.disk.default, "node": AUTOMATIC,
+    }  # fmt: skip
+    form = Form(**{**defaults, **values})
     form.node.choices = [SelectChoice(AUTOMATIC, "Automatic: the node with the most free memory")]
     form.node.choices += [
         SelectChoice(n.name, f"{n.name} ({options.free_memory_mib(n)} MiB free, {n.maxcpu} cores)")

@@ -45,12 +45,17 @@ def deploy(app_id: str):
     spec = catalog.get(app_id)
     options = deploy_options.options_for(spec)
     form = deploy_form(spec, options, **_earlier_values(spec))
+    if request.method == "POST":
+        # A form submitted twice: its deploy exists already (its name is now taken).
+        earlier = deploys.started_by(current_user, form.request_key.data or "")
+        if earlier is not None:
+            return redirect(url_for("myapps.show", deployed_id=earlier.id))
     if request.method == "POST" and form.validate():
         wanted = _checked_request(form, options)
         if wanted is not None:
             app = deploys.start(current_user, spec, wanted, form.request_key.data)
-            return redirect(url_for("myapps.show", app_id=app.id))
-    status = 422 if request.method == "POST" else 200
+            return redirect(url_for("myapps.show", deployed_id=app.id))
+    status = 400 if request.method == "POST" else 200
     return render_template("apps/deploy.html", app=spec, form=form, options=options), status
 
 

@@ -26,12 +26,12 @@ def index():
     )
 
 
-@bp.get("/my-apps/<int:app_id>")
+@bp.get("/my-apps/<int:deployed_id>")
 @login_required
-def show(app_id: int):
+def show(deployed_id: int):
     """An app: status, steps with durations, the running step's log, outputs, and once it
     runs the guest page's buttons and charts."""
-    app = deploys.get_for(current_user, app_id)
+    app = deploys.get_for(current_user, deployed_id)
     page, guest_problem = None, None
     if app.status in ("running", "stopped"):
         try:
@@ -44,11 +44,11 @@ def show(app_id: int):
     )  # fmt: skip
 
 
-@bp.get("/my-apps/<int:app_id>/progress")
+@bp.get("/my-apps/<int:deployed_id>/progress")
 @login_required
-def progress(app_id: int):
+def progress(deployed_id: int):
     """htmx fragment: the steps and the running step's new log lines (one Proxmox call)."""
-    app = deploys.get_for(current_user, app_id)
+    app = deploys.get_for(current_user, deployed_id)
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template("myapps/_progress.html", app=app, poll=True, **_log(app, start))
     # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
@@ -66,11 +66,11 @@ def _log(app, start: int) -> dict:
     return {"lines": log.lines, "next_start": log.next_start, "problem": None}
 
 
-@bp.post("/my-apps/<int:app_id>/delete")
+@bp.post("/my-apps/<int:deployed_id>/delete")
 @login_required
-def delete(app_id: int):
+def delete(deployed_id: int):
     """Remove the app's guest (a job) and mark the app deleted."""
-    app = deploys.get_for(current_user, app_id)
+    app = deploys.get_for(current_user, deployed_id)
     form = ActionForm()
     if not form.validate():
         flash("The form expired; please try again.", "error")
@@ -80,4 +80,4 @@ def delete(app_id: int):
             flash(f"Deleting {app.name}: its guest is being removed.", "success")
         except AppServiceError as refusal:
             flash(refusal.message, "error")
-    return redirect(url_for("myapps.show", app_id=app.id))
+    return redirect(url_for("myapps.show", deployed_id=app.id))

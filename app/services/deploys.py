@@ -36,9 +36,15 @@ class DeployRequest:
     keep_on_failure: bool = False
 
 
+def started_by(user: User, request_key: str) -> App | None:
+    """The app user's form with this request key started already, if any."""
+    query = select(App).where(App.request_key == request_key, App.user_id == user.id)
+    return db.session.scalar(query)
+
+
 def start(user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str) -> App:
     """Record the deploy and queue it (once per request_key); returns the App."""
-    existing = db.session.scalar(select(App).where(App.request_key == request_key))
+    existing = started_by(user, request_key)
     if existing is not None:
         return existing
     secret_names = {i.name for i in spec.inputs if i.type == "secret"}

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import AuditEntry, GuestAssignment, Task, User
+from app.models import App, AuditEntry, GuestAssignment, Task, User
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, signed_in
 from tests.guests.conftest import CT_CONFIG, VM_CONFIG, last_task, press
 
@@ -30,6 +30,7 @@ class World:
     bob_id: int
     admin_task: int  # on VM 101, not bob's
     bob_task: int  # on bob's CT 201
+    admin_app: int  # an app of alice's: VM 101
 
     def sample(self, name: str) -> str:
         """A valid value for a URL variable."""
@@ -45,6 +46,7 @@ class World:
                 "user_id": self.bob_id,
                 "filename": "css/portal.css",
                 "app_id": "nginx",
+                "deployed_id": self.admin_app,
             }[name]
         )
 
@@ -58,7 +60,21 @@ def world(app, pve, accounts) -> World:
     press(alice, "/guests/pve1/qemu/101/power/start")
     admin_task = last_task(app).id
     press(signed_in(app, "bob", USER_PASSWORD), "/guests/pve1/lxc/201/power/reboot")
-    return World(_id(app, "alice"), _id(app, "bob"), admin_task, last_task(app).id)
+    bob_task = last_task(app).id
+    return World(_id(app, "alice"), _id(app, "bob"), admin_task, bob_task, _app_of(app, "alice"))
+
+
+def _app_of(app, username: str) -> int:
+    """A running app of username's whose guest is VM 101."""
+    with app.app_context():
+        row = App(
+            request_key="world-app", catalog_id="gitea", name="web", user_id=_id(app, username),
+            guest_type="qemu", node="pve1", storage="local-lvm", vmid=101, status="running",
+            cores=1, memory=512, disk=8, inputs={"admin_user": "git"}, outputs=[], attempts=1,
+        )  # fmt: skip
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
 
 def _id(app, username: str) -> int:
@@ -85,6 +101,7 @@ def table_state(app) -> dict:
             "users": [tuple(row) for row in db.session.execute(select(User.__table__))],
             "assignments": db.session.execute(select(GuestAssignment.__table__)).all(),
             "tasks": db.session.scalar(select(func.count()).select_from(Task)),
+            "apps": db.session.execute(select(App.id, App.status, App.name)).all(),
             "audit": db.session.scalar(audit.select_from(AuditEntry)),
         }
         db.session.remove()

@@ -33,24 +33,32 @@ PROTECTION = {
     "audit.index": "login",
     "apps.index": "login",
     "apps.show": "login",
+    "apps.deploy": "login",
+    "myapps.index": "login",
+    "myapps.show": "login",
+    "myapps.progress": "login",
+    "myapps.delete": "login",
     "admin.user_list": "admin",
     "admin.user_create": "admin",
     "admin.user_role": "admin",
     "admin.user_active": "admin",
 }
-# Routes of VM 101 and of the admin's task on it: a plain user who does not own it gets 404.
+# Routes of VM 101, of the admin's task on it and of the admin's app: a plain user who does
+# not own them gets 404.
 OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
+    "myapps.show", "myapps.progress", "myapps.delete",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",
-               "category")  # fmt: skip
+               "category", "again")  # fmt: skip
 # Every field of every form; request_key stays out so no hostile value can be a valid key
 # (tests/security/test_forms.py covers that field).
 FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "role", "active",
               "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
-              "user_id")  # fmt: skip
+              "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
+              "input_root_password", "input_ssh_key")  # fmt: skip
 HOSTILE = {
     "2^63": b"9223372036854775808",
     "2^31": b"2147483648",

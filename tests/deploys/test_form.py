@@ -1,0 +1,121 @@
+"""The deploy form: its choices come from the cluster; bad input comes back with a message
+beside the field, and nothing is created anywhere (no App row, no guest, no Proxmox write)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.proxmox.cluster import Node, Storage
+from app.services.deploy_options import AUTOMATIC, DeployOptions
+from tests.conftest import log_in
+from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
+
+BAD = {
+    "name": ("Blog_1", "Use lower-case letters"),
+    "cores": ("0", "WordPress needs at least 1 cores."),
+    "memory": ("512", "WordPress needs at least 1024 MiB."),
+    "disk": ("8", "WordPress needs at least 16 GiB."),
+    "input_admin_password": ("short", "^.{8,64}$"),
+    "input_admin_user": ("Root!", "^[a-z][a-z0-9-]{0,31}$"),
+    "node": ("pve9", "Not a valid choice."),
+}
+
+
+def submit(client, app_id: str = "wordpress", **changes):
+    data = {**WORDPRESS_FORM, "request_key": "c" * 32, **changes}
+    return client.post(f"/apps/{app_id}/deploy", data=data)
+
+
+@pytest.mark.parametrize("field", BAD)
+def test_a_bad_field_comes_back_with_its_message_and_nothing_is_made(app, pve, field):
+    client = log_in(app, "bob", "user")
+    before = cluster_names(pve)
+    value, message = BAD[field]
+    response = submit(client, **{field: value})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    assert apps_in(app) == [] and cluster_names(pve) == before
+
+
+def test_the_name_must_be_free_in_the_cluster_and_among_the_users_apps(app, pve):
+    client = log_in(app, "bob", "user")
+    taken = submit(client, name="web").get_data(as_text=True)  # a guest of the cluster
+    assert "A guest named web exists already" in taken
+    assert submit(client).status_code == 302
+    again = submit(client, request_key="d" * 32, name="blog").get_data(as_text=True)
+    assert "A guest named blog exists already" in again  # the first deploy's guest
+    assert len(apps_in(app)) == 1
+
+
+def test_resources_beyond_the_node_are_refused(app, pve):
+    client = log_in(app, "bob", "user")
+    page = submit(client, node="pve2", cores="64", memory="999999", disk="500")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "pve2 has 4 cores." in text and "MiB free." in text and "GiB free." in text
+    assert apps_in(app) == []
+
+
+def test_a_storage_the_node_lacks_is_refused(app, pve):
+    pve.storages["nfs-images"] = {"type": "nfs", "active": 1, "content": "images", "nodes": "pve1"}
+    pve.add_vm(9002, "tpl-ubuntu-24.04", node="pve1", template=True)  # both nodes have it
+    client = log_in(app, "bob", "user")
+    assert '<option value="nfs-images">' in client.get("/apps/wordpress/deploy").get_data(True)
+    text = submit(client, node="pve2", storage="nfs-images").get_data(as_text=True)
+    assert "pve2 has no storage &#39;nfs-images&#39; for guest disks." in text
+    assert apps_in(app) == []
+
+
+def test_the_form_offers_only_nodes_with_the_template_and_their_disk_storages(app, pve):
+    page = log_in(app, "bob", "user").get("/apps/wordpress/deploy").get_data(as_text=True)
+    assert '<option value="pve2">' in page and '<option value="pve1">' not in page
+    assert '<option value="local-lvm">' in page and '<option value="local">' not in page
+
+
+def test_a_container_template_nowhere_means_no_form(app, pve):
+    pve.storages["local"]["volumes"].clear()
+    page = log_in(app, "bob", "user").get("/apps/nginx/deploy").get_data(as_text=True)
+    assert (
+        "No online node holds this app's" in page
+        and '<form method="post" class="deploy' not in page
+    )
+
+
+def test_a_double_submitted_form_deploys_once(app, pve):
+    client = log_in(app, "bob", "user")
+    first, second = submit(client), submit(client)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(apps_in(app)) == 1
+
+
+def test_deploy_again_fills_the_form_with_the_failed_apps_choices_but_no_secret(app, pve):
+    client = log_in(app, "bob", "user")
+    pve.fail("POST", "/status/start", error="start_failed")
+    submit(client, memory="3072")
+    page = client.get("/apps/wordpress/deploy?again=1").get_data(as_text=True)
+    assert 'value="blog"' in page and 'value="3072"' in page and 'value="Our blog"' in page
+    assert WORDPRESS_FORM["input_admin_password"] not in page
+    other = log_in(app, "carol", "user")
+    assert other.get("/apps/wordpress/deploy?again=1").status_code == 404
+
+
+def node(name: str, free_mib: int, cores: int = 8) -> Node:
+    return Node(name, "online", maxcpu=cores, maxmem=64 * 2**30, mem=64 * 2**30 - free_mib * 2**20)
+
+
+def options(*nodes: Node) -> DeployOptions:
+    disks = {
+        n.name: [Storage("local-lvm", n.name, ("images",), True, size=100 * 2**30)] for n in nodes
+    }
+    return DeployOptions(None, None, list(nodes), disks, {})  # type: ignore[arg-type]
+
+
+def test_automatic_picks_the_fitting_node_with_the_most_free_memory():
+    choice = options(node("a", 4096), node("b", 16384), node("c", 8192, cores=2))
+    assert choice.place(AUTOMATIC, "local-lvm", 2, 2048, 10).node == "b"
+    assert choice.place(AUTOMATIC, "local-lvm", 4, 12000, 10).node == "b"
+    assert choice.place(AUTOMATIC, "local-lvm", 16, 2048, 10).problems == {
+        "cores": "No node fits: a has 8 cores."
+    }
+    assert "memory" in choice.place(AUTOMATIC, "local-lvm", 1, 20000, 10).problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 
 import click
 from flask import current_app
@@ -154,6 +155,8 @@ def worker_command(workers: int) -> None:
     from app import jobs
 
     jobs.bind_worker_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    # What the worker does (deploys taken, resumed, skipped) goes to its output, for journald.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker: {workers} threads, jobs from {jobs.huey.storage.__class__.__name__}.")
     # SIGTERM (systemd, Ctrl-C's polite cousin) lets running jobs finish before it exits.
     consumer = jobs.huey.create_consumer(

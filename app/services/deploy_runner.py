@@ -196,7 +196,9 @@ def run(app_id: int) -> None:
     with sentry_sdk.isolation_scope():
         app = claim(app_id)
         if app is None:
+            log.info("App %s: another worker holds it, or it has ended.", app_id)
             return
+        log.info("Deploying app %s (%s, attempt %s).", app.id, app.status, app.attempts)
         spec = current_app.extensions["catalog"].get(app.catalog_id)
         deploy = Deploy(app, spec, get_client())
         if app.status == "deleting":

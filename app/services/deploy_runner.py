@@ -271,8 +271,7 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
     app.status, app.error = "failed", f"{message} {note}".strip()
     app.sealed_secrets, app.lease_until = None, None
     audit.record(app.user or "portal", "deploy", _target(app), "failed", app.error)
-    db.session.commit()
-    app.error_reference = report(deploy, step, error)
+    app.error_reference = report(deploy, step, error)  # saved with the failure, never after
     db.session.commit()
 
 
@@ -353,7 +352,6 @@ def _delete(deploy: Deploy) -> None:
         app.status, app.lease_until = "failed", None
         app.error = f"Deleting the app failed: {_message(error, deploy)}"
         audit.record(app.user or "portal", "delete-app", _target(app), "failed", app.error)
-        db.session.commit()
         app.error_reference = report(deploy, None, error)
         db.session.commit()
         return

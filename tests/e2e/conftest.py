@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,6 +68,7 @@ class Portal:
     log_path: Path
     log: str = ""
     worker_pids: set[int] = field(default_factory=set)
+    job_worker: subprocess.Popen | None = None  # `flask worker`, when started
 
     def session(self, username: str, password: str) -> requests.Session:
         """A browser-like session logged in as username."""
@@ -76,14 +78,18 @@ class Portal:
 
     def stop(self) -> None:
         """SIGTERM, as systemd or Ctrl-C would: workers flush their queued events and exit."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+        for process in (self.process, self.job_worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
         self.log = self.log_path.read_text()
 
 
-def start_portal(workdir: Path, pve_server: dict, app: str, **env_vars: str) -> Portal:
-    """The portal `app` under gunicorn.conf.py (2 workers, preload) with alice (admin) and bob."""
+def start_portal(
+    workdir: Path, pve_server: dict, app: str, job_worker: bool = False, **env_vars: str
+) -> Portal:
+    """The portal `app` under gunicorn.conf.py (2 workers, preload) with alice (admin) and bob,
+    and with job_worker, the job worker (`flask worker`) beside it."""
     port = free_port()
     env = {
         **os.environ,
@@ -98,6 +104,8 @@ def start_portal(workdir: Path, pve_server: dict, app: str, **env_vars: str) -> 
         "SENTRY_DSN": "",
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
+        "JOBS_URL": f"sqlite:///{workdir / 'jobs.sqlite'}",
+        "DEPLOY_POLL_SECONDS": "0.3",
         **env_vars,
     }
 
@@ -119,17 +127,46 @@ def start_portal(workdir: Path, pve_server: dict, app: str, **env_vars: str) -> 
             stderr=subprocess.STDOUT,
         )
     portal = Portal(f"http://127.0.0.1:{port}", env.get("SENTRY_RELEASE", ""), process, log_path)
+    if job_worker:
+        with open(workdir / "worker.log", "w") as worker_log:
+            portal.job_worker = subprocess.Popen(
+                [BIN / "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                stdout=worker_log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
     wait_for_workers(portal, 2)
     return portal
 
 
+AGENTLESS_APP = """
+id: agentless
+name: Agentless VM
+description: A VM from a template without the QEMU guest agent, so its deploy cannot finish.
+category: Testing
+version: "1"
+website: https://example.org/
+icon: nginx.svg
+guest_type: qemu
+source: {template: tpl-windows-2022}
+resources:
+  cores: {default: 1, minimum: 1}
+  memory: {default: 512, minimum: 256}
+  disk: {default: 16, minimum: 16}
+"""
+
+
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory, bugsink, pve_server):
-    """tests.e2e.failing_app under gunicorn, reporting to Bugsink."""
+    """tests.e2e.failing_app under gunicorn, and the job worker, reporting to Bugsink. Its
+    catalog has one more app, whose deploys fail (its template has no guest agent)."""
+    workdir = tmp_path_factory.mktemp("portal")
+    catalog = workdir / "catalog"
+    shutil.copytree(ROOT / "catalog", catalog)
+    (catalog / "agentless.yaml").write_text(AGENTLESS_APP)
     portal = start_portal(
-        tmp_path_factory.mktemp("portal"), pve_server, "tests.e2e.failing_app:app",
+        workdir, pve_server, "tests.e2e.failing_app:app", job_worker=True,
         SENTRY_DSN=bugsink.dsn, SENTRY_ENVIRONMENT="development",
         SENTRY_RELEASE=f"portal-e2e-{uuid.uuid4().hex[:8]}", SENTRY_DEBUG="false",
+        CATALOG_DIR=str(catalog), DEPLOY_BOOT_TIMEOUT="3",
     )  # fmt: skip
     yield portal
     portal.stop()

@@ -6,11 +6,13 @@ plus pages that must not report; stop gunicorn; then read everything back from B
 
 import json
 import re
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.conftest import ADMIN_PASSWORD, SECRETS, USER_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, SECRETS, USER_PASSWORD, csrf_token_in
 from tests.e2e.conftest import SECRET_KEY
 
 QUERY_SECRET = "hunter2-in-the-query"
@@ -21,6 +23,32 @@ def reference_in(response: requests.Response) -> str:
     match = re.search(r"<code[^>]*>([0-9a-f]{32})</code>", response.text)
     assert match, f"no error reference on the {response.status_code} page"
     return match.group(1)
+
+
+def failed_deploy(portal, session: requests.Session) -> tuple[str, str]:
+    """Deploy the catalog's agentless app; (its error reference, its page) once it failed."""
+    form_url = portal.url + "/apps/agentless/deploy"
+    token = csrf_token_in(session.get(form_url).text)
+    form = {
+        "csrf_token": token,
+        "request_key": uuid.uuid4().hex,
+        "name": "no-agent",
+        "node": "auto",
+        "storage": "local-lvm",
+        "cores": "1",
+        "memory": "512",
+        "disk": "16",
+    }
+    response = session.post(form_url, data=form, allow_redirects=False)
+    assert response.status_code == 302, response.text
+    page_url = portal.url + response.headers["Location"]
+    deadline = time.monotonic() + 60
+    while "Failed at" not in (page := session.get(page_url).text):
+        assert time.monotonic() < deadline, "the deploy did not fail in time"
+        time.sleep(0.5)
+    match = re.search(r"error reference ([0-9a-f]{32})", page)
+    assert match, page
+    return match.group(1), page
 
 
 def test_every_error_class_reaches_bugsink_once(portal, bugsink):
@@ -53,15 +81,28 @@ def test_every_error_class_reaches_bugsink_once(portal, bugsink):
         assert response.status_code == 500
         expected[reference_in(response)] = ("unhandled", "alice")
 
+    # A deploy that fails in the job worker: reported once, for the user who started it.
+    deploy_ref, deploy_page = failed_deploy(portal, user)
+
     # Anonymous, then stop gunicorn at once: the worker flushes this event on its way out.
     response = requests.get(portal.url + "/e2e/unhandled")
     expected[reference_in(response)] = ("unhandled", None)
     portal.stop()
     assert "Traceback" not in portal.log.split("Shutting down")[-1]
 
-    events = bugsink.wait_for_events(len(expected))
+    events = bugsink.wait_for_events(len(expected) + 1)
     by_id = {event["event_id"].replace("-", ""): event["data"] for event in events}
-    assert sorted(by_id) == sorted(expected), "each error must arrive exactly once"
+    assert sorted(by_id) == sorted([*expected, deploy_ref]), "each error must arrive once"
+
+    deploy = by_id.pop(deploy_ref)  # a job's event: no request, checked here
+    assert deploy["tags"]["error_type"] == "app_service" and deploy["user"]["username"] == "bob"
+    assert deploy["tags"]["user_role"] == "user" and deploy["tags"]["deploy_step"] == "wait"
+    context = deploy["contexts"]["app_deploy"]
+    assert context["catalog_id"] == "agentless" and context["step"] == "wait"
+    assert context["vmid"] and context["node"] == "pve3"
+    crumbs = [c["message"] for c in deploy["breadcrumbs"]["values"] if c["category"] == "deploy"]
+    assert crumbs[-1] == "wait started"
+    assert "The half-made guest was removed." in deploy_page
 
     for event_id, (error_type, username) in expected.items():
         event = by_id[event_id]

@@ -37,14 +37,21 @@ class DemoPve(FakePve):
     Booting: fakepve's guest agent never runs unless told, and a container on DHCP gets no
     address. Here a running VM whose config has `agent: 1` runs its agent, and a running guest
     on DHCP gets a lease, 127.77.x.y from its VMID (loopback, so nothing leaves the machine).
-    Set `guest_agents = False` to model templates without the agent.
+    Both come boot_secs after the start (scaled by time_scale, so at once in the tests). Set
+    `guest_agents = False` to model templates without the agent.
     """
 
     guest_agents = True
+    boot_secs = 10  # PVE seconds from start until the agent answers and DHCP has leased
+
+    def booted(self, guest) -> bool:
+        """True once a running guest has had boot_secs (scaled by time_scale) to boot."""
+        up = time.time() - (guest.started_at or 0)
+        return guest.status == "running" and up >= self.boot_secs * self.time_scale
 
     async def _agent_call(self, match, values):
         vm = self.find(values["node"], values["vmid"])
-        if self.guest_agents and vm.agent is None and vm.status == "running":
+        if self.guest_agents and vm.agent is None and self.booted(vm):
             if str(vm.config.get("agent", "0")).split(",")[0] in ("1", "enabled=1"):
                 vm.agent = {"interfaces": agent_interfaces(vm.vmid, vm.config)}
         return await super()._agent_call(match, values)
@@ -54,6 +61,8 @@ class DemoPve(FakePve):
         ct = self._find_ct(v["node"], v["vmid"])
         for item in interfaces or []:
             if item["name"] != "lo" and not item["ip-addresses"] and on_dhcp(ct.config):
+                if not self.booted(ct):
+                    continue
                 address = lease_address(ct.vmid)
                 item["inet"] = f"{address}/8"
                 item["ip-addresses"] = [

@@ -1,5 +1,6 @@
 """In a real browser: a user takes their guest through start, snapshot, stop, rollback, backup
-and delete, watching each task finish live; the admin sees it all in the audit log.
+and delete, watching each task finish live; the admin sees it all in the audit log. A user
+deploys a container app and a VM app from the catalog, watches them come up, opens the URL.
 
 Chromium (Debian's, apt package `chromium`) driven by Playwright; the portal runs under
 gunicorn against fakepve with the demo cluster, whose tasks take 2.5 s here.
@@ -8,6 +9,8 @@ gunicorn against fakepve with the demo cluster, whose tasks take 2.5 s here.
 import os
 import re
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -23,7 +26,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory, pve_server):
-    portal = start_portal(tmp_path_factory.mktemp("portal"), pve_server, "wsgi:app")
+    portal = start_portal(
+        tmp_path_factory.mktemp("portal"), pve_server, "wsgi:app", job_worker=True
+    )
     yield portal
     portal.stop()
 
@@ -128,3 +133,61 @@ def test_user_runs_a_guest_through_its_life(browser, web, console_errors):
     assert actions == ["delete", "backup", "rollback", "stop", "snapshot", "start"]
     admin.goto(web.url + "/audit?action=assign")
     expect(admin.locator("tbody")).to_contain_text("alice")
+
+
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl bob"
+
+
+def deploy_in_browser(page: Page, web, app_name: str, name: str, fields: dict) -> None:
+    page.goto(web.url + "/apps")
+    page.click(f"text={app_name}")
+    page.click(f"text=Deploy {app_name}")
+    page.fill("input[name=name]", name)
+    for selector, value in fields.items():
+        page.fill(selector, value)
+    page.click("button[type=submit]:has-text('Deploy')")
+    expect(page).to_have_url(re.compile(r"/my-apps/\d+$"))
+
+
+class StandIn(BaseHTTPRequestHandler):
+    """The deployed app's web server (fakepve's guests run nothing), on the guest's address."""
+
+    def do_GET(self):
+        body = b"<!doctype html><title>Gitea</title><h1>Gitea stand-in</h1>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_user_deploys_apps_and_watches_them_come_up(browser, web, console_errors):
+    user = logged_in(browser, web, "bob", USER_PASSWORD, console_errors)
+    deploy_in_browser(user, web, "Nginx", "site", {"input[name=input_root_password]": "Ct-root-9x"})
+    deploy_in_browser(user, web, "Gitea", "git", {"textarea[name=input_ssh_key]": SSH_KEY})
+    progress = user.locator("#app-progress")
+    expect(progress).to_contain_text("Deploying")
+    user.evaluate("window.stillTheSamePage = true")
+    expect(user.locator(".step-done")).to_have_count(5)  # started, waiting for the agent
+    assert user.evaluate("window.stillTheSamePage") is True  # htmx moved the bar in place
+    expect(progress).to_contain_text("Running at 127.77.", timeout=60_000)
+    expect(user.locator("progress")).to_have_attribute("value", "8")
+    link = user.locator("a", has_text=re.compile(r"^http://127\.77\.[0-9.]+:3000/$"))
+    address = link.inner_text().removeprefix("http://").split(":")[0]
+    server = ThreadingHTTPServer((address, 3000), StandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with user.expect_popup() as opened:
+            link.click()
+        expect(opened.value.locator("h1")).to_have_text("Gitea stand-in")
+    finally:
+        server.shutdown()
+
+    user.goto(web.url + "/my-apps")
+    rows = user.locator("table.apps tbody tr")
+    expect(rows).to_have_count(2)
+    user.click("text=site")
+    expect(user.locator("#app-progress")).to_contain_text("Running at 127.77.", timeout=60_000)
+    expect(user.locator("dl.facts").first).to_contain_text("Website")

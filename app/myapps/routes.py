@@ -40,7 +40,7 @@ def show(deployed_id: int):
             guest_problem = f"Its guest ({app.guest_type}/{app.vmid}) is no longer in the cluster."
     return render_template(
         "myapps/show.html", app=app, spec=catalog.find(app.catalog_id), form=ActionForm(),
-        page=page, guest_problem=guest_problem, **_log(app, 0),
+        page=page, guest_problem=guest_problem, input_labels=_input_labels(app), **_log(app, 0),
     )  # fmt: skip
 
 
@@ -50,9 +50,18 @@ def progress(deployed_id: int):
     """htmx fragment: the steps and the running step's new log lines (one Proxmox call)."""
     app = deploys.get_for(current_user, deployed_id)
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
-    fragment = render_template("myapps/_progress.html", app=app, poll=True, **_log(app, start))
+    fragment = render_template(
+        "myapps/_progress.html", app=app, poll=True, input_labels=_input_labels(app),
+        **_log(app, start),
+    )  # fmt: skip
     # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
     return fragment, 200, ({} if app.busy else {"HX-Refresh": "true"})
+
+
+def _input_labels(app) -> dict[str, str]:
+    """The catalog's labels of the app's inputs (none if the app left the catalog)."""
+    spec = catalog.find(app.catalog_id)
+    return {field.name: field.label for field in spec.inputs} if spec else {}
 
 
 def _log(app, start: int) -> dict:

@@ -23,6 +23,8 @@ from app.services import users as user_service
 PORTAL_SETTINGS = (
     "SECRET_KEY", "APP_VERSION", "DATABASE_URL", "LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT",
     "MAX_CONTENT_LENGTH", "SESSION_COOKIE_SECURE", "PROXY_COUNT", "JOBS_URL", "CATALOG_DIR",
+    "DEPLOY_BRIDGE", "DEPLOY_POLL_SECONDS", "DEPLOY_LEASE_SECONDS", "DEPLOY_BOOT_TIMEOUT",
+    "DEPLOY_TASK_TIMEOUT", "DEPLOY_MAX_ATTEMPTS",
 )  # fmt: skip
 for name in list(os.environ):
     if name.startswith(("SENTRY_", "PROXMOX_")) or name in PORTAL_SETTINGS:

@@ -66,6 +66,21 @@ def test_bad_numbers_are_reported_by_name(monkeypatch):
         config.from_environment()
 
 
+def test_deploy_settings_from_the_environment_and_their_defaults(monkeypatch):
+    assert config.from_environment()["DEPLOY_LEASE_SECONDS"] == 60.0
+    assert config.from_environment()["DEPLOY_BRIDGE"] == "vmbr0"
+    monkeypatch.setenv("DEPLOY_POLL_SECONDS", "0.5")
+    monkeypatch.setenv("DEPLOY_MAX_ATTEMPTS", "5")
+    monkeypatch.setenv("DEPLOY_BRIDGE", "vmbr1")
+    settings = config.from_environment()
+    assert (settings["DEPLOY_POLL_SECONDS"], settings["DEPLOY_MAX_ATTEMPTS"]) == (0.5, 5)
+    assert settings["DEPLOY_BRIDGE"] == "vmbr1"
+    for bad in ("soon", "0", "-3"):
+        monkeypatch.setenv("DEPLOY_BOOT_TIMEOUT", bad)
+        with pytest.raises(ValueError, match="DEPLOY_BOOT_TIMEOUT must be"):
+            config.from_environment()
+
+
 def test_dotenv_file_is_loaded_without_overriding_the_environment(monkeypatch, tmp_path):
     (tmp_path / ".env").write_text("PORTAL_TEST_A=from-file\nPORTAL_TEST_B=from-file\n")
     monkeypatch.setattr(config, "DOTENV_PATH", tmp_path / ".env")

@@ -264,7 +264,9 @@ class RecordingTransport(Transport):
         ]
 
 
-SECRETS = [TOKEN_VALUE, "test-secret-key", ADMIN_PASSWORD, USER_PASSWORD]
+# The deploy tests' secret inputs (tests/deploys/) are swept too.
+SECRETS = [TOKEN_VALUE, "test-secret-key", ADMIN_PASSWORD, USER_PASSWORD, "Wp-secret-pass-42",
+           "Ct-root-pass-77"]  # fmt: skip
 
 
 def assert_no_secrets(payloads: list[dict], extra: list[str] = ()) -> None:

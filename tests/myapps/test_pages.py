@@ -89,3 +89,26 @@ def test_the_catalog_page_offers_deploy_and_the_nav_links_my_apps(app, pve):
     bob = log_in(app, "bob", "user")
     page = bob.get("/apps/wordpress").get_data(as_text=True)
     assert 'href="/apps/wordpress/deploy"' in page and 'href="/my-apps"' in page
+
+
+def test_a_poll_during_a_running_step_makes_one_proxmox_call(app, pve, monkeypatch):
+    from app.services import deploy_runner, deploy_steps
+    from tests.deploys.test_recovery import WorkerKilled
+
+    monkeypatch.setattr(jobs, "run_app", lambda app_id: None)
+    bob = log_in(app, "bob", "user")
+    deploy(bob, "slow", "7" * 32)
+    original = deploy_steps.RUN["start"]
+
+    def start_then_die(deploy_, step):
+        original(deploy_, step)
+        raise WorkerKilled()
+
+    monkeypatch.setitem(deploy_steps.RUN, "start", start_then_die)
+    with app.app_context(), pytest.raises(WorkerKilled):
+        deploy_runner.run(1)
+    pve.requests.clear()
+    fragment = bob.get("/my-apps/1/progress?start=0").get_data(as_text=True)
+    calls = [(method, path) for method, path, *_ in pve.requests]
+    assert len(calls) == 1 and calls[0][1].endswith("/log"), calls
+    assert "TASK OK" in fragment and "step-running" in fragment

@@ -7,8 +7,7 @@ out. A resumed deploy skips its finished steps and follows a step's Proxmox task
 started one; a step whose outcome cannot be known (a clone sent but never confirmed) fails the
 deploy cleanly instead. After DEPLOY_MAX_ATTEMPTS the deploy fails. Nothing stays "deploying".
 
-A failed deploy removes its half-made guest (or, if the user asked, keeps it stopped and
-tagged), is marked failed with the step and Proxmox's message, and reaches Sentry once.
+Failure, cleanup and delete are in app.services.deploy_teardown.
 """
 
 from __future__ import annotations
@@ -29,13 +28,13 @@ from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
 from app.models import App, AppStep, Task, aware, utcnow
 from app.proxmox import ProxmoxClient, get_client
-from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
-from app.services import audit, deploy_steps, ownership, secrets
+from app.proxmox.cluster import cluster_resources
+from app.services import audit, deploy_steps, secrets
+from app.services import deploy_teardown as teardown
 from app.services import tasks as task_service
 
 log = logging.getLogger(__name__)
-FAILED_TAG = "portal-failed"
 BUSY = ("deploying", "deleting")
 
 
@@ -71,13 +70,13 @@ class Deploy:
         return int(self.app.vmid or 0)
 
     def secret_names(self) -> list[str]:
-        return [i.name for i in (self.spec.inputs if self.spec else ()) if i.type == "secret"]
+        return [i.name for i in self.catalog.inputs if i.type == "secret"]
 
     def values_for(self, targets: tuple[str, ...]) -> dict:
         """{target: value} of the inputs for these Proxmox parameters (empty ones left out)."""
         values = self.values()
         found = {}
-        for field_spec in self.spec.inputs if self.spec else ():
+        for field_spec in self.catalog.inputs:
             value = values.get(field_spec.name)
             if field_spec.target in targets and value not in (None, ""):
                 found[field_spec.target] = value
@@ -91,9 +90,7 @@ class Deploy:
 
     def template_vmid(self) -> int:
         """The VMID of the app's template on the chosen node (one cluster call)."""
-        from app.proxmox.cluster import cluster_resources
-
-        name = self.spec.source.template if self.spec else None
+        name = self.catalog.source.template
         for guest in cluster_resources(self.client).guests:
             if guest.template and guest.name == name and guest.node == self.app.node:
                 return guest.vmid
@@ -202,10 +199,12 @@ def run(app_id: int) -> None:
         spec = current_app.extensions["catalog"].get(app.catalog_id)
         deploy = Deploy(app, spec, get_client())
         if app.status == "deleting":
-            _delete(deploy)
+            teardown.delete(deploy)
         elif app.attempts > int(current_app.config["DEPLOY_MAX_ATTEMPTS"]):
             step = _current_step(app)
-            fail(deploy, step, Interrupted(f"The deploy was interrupted {app.attempts - 1} times."))
+            teardown.fail(
+                deploy, step, Interrupted(f"The deploy was interrupted {app.attempts - 1} times.")
+            )
         else:
             _deploy(deploy)
 
@@ -220,7 +219,7 @@ def _deploy(deploy: Deploy) -> None:
     try:
         deploy.secret_values = secrets.unseal(app.sealed_secrets)
     except AppServiceError as error:
-        fail(deploy, None, error)
+        teardown.fail(deploy, None, error)
         return
     with observability.hiding(deploy.secret_values.values()):
         try:
@@ -228,10 +227,10 @@ def _deploy(deploy: Deploy) -> None:
                 if step.status not in ("done", "skipped"):
                     run_step(deploy, step)
         except Exception as error:  # noqa: BLE001 - every failure ends the deploy the same way
-            fail(deploy, step, error)
+            teardown.fail(deploy, step, error)
             return
     app.status, app.sealed_secrets, app.lease_until = "running", None, None
-    audit.record(app.user or "portal", "deploy", _target(app), "done", app.catalog_id)
+    audit.record(app.user or "portal", "deploy", teardown.target(app), "done", app.catalog_id)
     db.session.commit()
     sentry_sdk.add_breadcrumb(category="deploy", message=f"app {app.id} running", level="info")
 
@@ -258,139 +257,6 @@ def run_step(deploy: Deploy, step: AppStep) -> None:
         step.status = "done"
     step.ended_at = utcnow()
     deploy.beat()
-
-
-def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
-    """Mark the deploy failed, remove (or keep) its guest, and report it to Sentry once."""
-    db.session.rollback()
-    app = deploy.app
-    message = _message(error, deploy)
-    if step is not None:
-        step.status, step.ended_at, step.detail = "failed", utcnow(), message
-    note = _clean_up(deploy)
-    app.status, app.error = "failed", f"{message} {note}".strip()
-    app.sealed_secrets, app.lease_until = None, None
-    audit.record(app.user or "portal", "deploy", _target(app), "failed", app.error)
-    app.error_reference = report(deploy, step, error)  # saved with the failure, never after
-    db.session.commit()
-
-
-def _message(error: BaseException, deploy: Deploy) -> str:
-    if isinstance(error, ProxmoxError):
-        return deploy.hide_secrets(error.pve_message or error.message)
-    if isinstance(error, AppServiceError):
-        return deploy.hide_secrets(error.message)
-    return "An unexpected error stopped the deploy (see the error reference)."
-
-
-def _clean_up(deploy: Deploy) -> str:
-    """Remove the half-made guest, or keep it stopped and tagged; what happened, in words."""
-    app = deploy.app
-    try:
-        guest = _own_guest(deploy)
-        if guest is None:
-            return ""
-        _stop(deploy, guest)
-        if app.keep_on_failure:
-            pve.set_config(
-                deploy.client, app.node, app.guest_type, guest.vmid,
-                tags=f"{deploy_steps.TAG};{app.catalog_id};{FAILED_TAG}",
-            )  # fmt: skip
-            return f"The guest ({app.guest_type}/{guest.vmid}) was kept, stopped, for inspection."
-        _destroy(deploy, guest)
-        return "The half-made guest was removed."
-    except Exception as error:  # noqa: BLE001 - the deploy's own failure is what gets reported
-        db.session.rollback()
-        log.warning("Cleaning up app %s failed: %s", app.id, error)
-        sentry_sdk.add_breadcrumb(category="deploy", message=f"cleanup failed: {error}")
-        return f"Removing its guest failed too ({error}): remove VMID {app.vmid} in Proxmox."
-
-
-def _own_guest(deploy: Deploy):
-    """The app's guest if it exists and is the one this deploy made (same type and name)."""
-    from app.proxmox.cluster import cluster_resources
-
-    app = deploy.app
-    if app.vmid is None:
-        return None
-    for guest in cluster_resources(deploy.client).guests:
-        if (guest.vmid, guest.type, guest.name) == (app.vmid, app.guest_type, app.name):
-            return guest
-    return None
-
-
-def _stop(deploy: Deploy, guest) -> None:
-    if guest.status == "running":
-        step = AppStep(name="stop", label="Stop", position=-1)  # not shown: cleanup only
-        task = deploy.start_task(
-            step, "stop",
-            lambda c: pve_guests.lifecycle(c, guest.node, guest.type, guest.vmid, "stop"),
-        )  # fmt: skip
-        deploy.wait_for(task)
-
-
-def _destroy(deploy: Deploy, guest) -> None:
-    step = AppStep(name="destroy", label="Destroy", position=-1)
-    task = deploy.start_task(
-        step, "delete", lambda c: pve_guests.destroy(c, guest.node, guest.type, guest.vmid)
-    )
-    deploy.wait_for(task)
-    ownership.forget(guest.vmid)
-    db.session.commit()
-
-
-def _delete(deploy: Deploy) -> None:
-    """Stop and destroy the app's guest (if it is still the app's), then mark it deleted."""
-    app = deploy.app
-    try:
-        guest = _own_guest(deploy)
-        if guest is not None:
-            _stop(deploy, guest)
-            _destroy(deploy, guest)
-    except Exception as error:  # noqa: BLE001 - reported once, the app says what happened
-        db.session.rollback()
-        app.status, app.lease_until = "failed", None
-        app.error = f"Deleting the app failed: {_message(error, deploy)}"
-        audit.record(app.user or "portal", "delete-app", _target(app), "failed", app.error)
-        app.error_reference = report(deploy, None, error)
-        db.session.commit()
-        return
-    app.status, app.lease_until = "deleted", None
-    audit.record(app.user or "portal", "delete-app", _target(app), "done")
-    db.session.commit()
-
-
-def _target(app: App) -> str:
-    return audit.target_of(app.guest_type, int(app.vmid or 0), app.node)
-
-
-def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | None:
-    """The one Sentry event of a failed deploy: error type, the user who started it, and an
-    `app_deploy` context (app, catalog id, step, node, VMID, UPID)."""
-    app = deploy.app
-    if isinstance(error, ProxmoxError):
-        error_type = "proxmox"
-    elif isinstance(error, AppServiceError):
-        error_type = "app_service"
-    else:
-        error_type = "unhandled"
-    task = step.task if step is not None else None
-    context = {
-        "app_id": app.id,
-        "catalog_id": app.catalog_id,
-        "step": step.name if step is not None else app.status,
-        "node": app.node,
-        "vmid": app.vmid,
-        "upid": getattr(error, "upid", None) or (task.upid if task else None),
-        "attempt": app.attempts,
-        "error_message": _message(error, deploy),
-        # All the steps, also when the breadcrumbs of a long wait pushed the first ones out.
-        "steps": [f"{s.name}: {s.status}" for s in app.steps],
-    }
-    if isinstance(error, ProxmoxError):
-        context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind)
-    tags = {"deploy_step": context["step"], "catalog_id": app.catalog_id}
-    return observability.capture(error, error_type, "app_deploy", context, tags, user=app.user)
 
 
 def reconcile() -> list[int]:

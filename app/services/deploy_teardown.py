@@ -1,0 +1,163 @@
+"""The end of an app's guest: a failed deploy's cleanup and its one Sentry event, and deletes.
+
+A failed deploy removes its half-made guest (or, if the user asked, keeps it stopped and
+tagged), is marked failed with the step and Proxmox's message, and reaches Sentry once, for
+the user who started it. Only the guest the deploy made is touched (same VMID, type and name).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import sentry_sdk
+
+from app import observability
+from app.exceptions import AppServiceError, ProxmoxError
+from app.extensions import db
+from app.models import App, AppStep, utcnow
+from app.proxmox import deploys as pve
+from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import Guest, cluster_resources
+from app.services import audit, deploy_steps, ownership
+
+if TYPE_CHECKING:
+    from app.services.deploy_runner import Deploy
+
+log = logging.getLogger(__name__)
+FAILED_TAG = "portal-failed"
+
+
+def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
+    """Mark the deploy failed, remove (or keep) its guest, and report it to Sentry once."""
+    db.session.rollback()
+    app = deploy.app
+    message = _message(error, deploy)
+    if step is not None:
+        step.status, step.ended_at, step.detail = "failed", utcnow(), message
+        if step.task is not None and step.task.upid is None:  # never started in Proxmox
+            db.session.delete(step.task)
+            step.task = None
+    note = _clean_up(deploy)
+    app.status, app.error = "failed", f"{message} {note}".strip()
+    app.sealed_secrets, app.lease_until = None, None
+    audit.record(app.user or "portal", "deploy", target(app), "failed", app.error)
+    app.error_reference = report(deploy, step, error)  # saved with the failure, never after
+    db.session.commit()
+
+
+def _message(error: BaseException, deploy: Deploy) -> str:
+    if isinstance(error, ProxmoxError):
+        return deploy.hide_secrets(error.pve_message or error.message)
+    if isinstance(error, AppServiceError):
+        return deploy.hide_secrets(error.message)
+    return "An unexpected error stopped the deploy (see the error reference)."
+
+
+def _clean_up(deploy: Deploy) -> str:
+    """Remove the half-made guest, or keep it stopped and tagged; what happened, in words."""
+    app = deploy.app
+    try:
+        guest = _own_guest(deploy)
+        if guest is None:
+            return ""
+        _stop(deploy, guest)
+        if app.keep_on_failure:
+            pve.set_config(
+                deploy.client, app.node, app.guest_type, guest.vmid,
+                tags=f"{deploy_steps.TAG};{app.catalog_id};{FAILED_TAG}",
+            )  # fmt: skip
+            return f"The guest ({app.guest_type}/{guest.vmid}) was kept, stopped, for inspection."
+        _destroy(deploy, guest)
+        return "The half-made guest was removed."
+    except Exception as error:  # noqa: BLE001 - the deploy's own failure is what gets reported
+        db.session.rollback()
+        log.warning("Cleaning up app %s failed: %s", app.id, error)
+        sentry_sdk.add_breadcrumb(category="deploy", message=f"cleanup failed: {error}")
+        return f"Removing its guest failed too ({error}): remove VMID {app.vmid} in Proxmox."
+
+
+def _own_guest(deploy: Deploy) -> Guest | None:
+    """The app's guest if it exists and is the one this deploy made (same type and name)."""
+    app = deploy.app
+    if app.vmid is None:
+        return None
+    for guest in cluster_resources(deploy.client).guests:
+        if (guest.vmid, guest.type, guest.name) == (app.vmid, app.guest_type, app.name):
+            return guest
+    return None
+
+
+def _stop(deploy: Deploy, guest: Guest) -> None:
+    if guest.status == "running":
+        step = AppStep(name="stop", label="Stop", position=-1)  # not shown: cleanup only
+        task = deploy.start_task(
+            step, "stop",
+            lambda c: pve_guests.lifecycle(c, guest.node, guest.type, guest.vmid, "stop"),
+        )  # fmt: skip
+        deploy.wait_for(task)
+
+
+def _destroy(deploy: Deploy, guest: Guest) -> None:
+    step = AppStep(name="destroy", label="Destroy", position=-1)
+    task = deploy.start_task(
+        step, "delete", lambda c: pve_guests.destroy(c, guest.node, guest.type, guest.vmid)
+    )
+    deploy.wait_for(task)
+    ownership.forget(guest.vmid)
+    db.session.commit()
+
+
+def delete(deploy: Deploy) -> None:
+    """Stop and destroy the app's guest (if it is still the app's), then mark it deleted."""
+    app = deploy.app
+    try:
+        guest = _own_guest(deploy)
+        if guest is not None:
+            _stop(deploy, guest)
+            _destroy(deploy, guest)
+    except Exception as error:  # noqa: BLE001 - reported once, the app says what happened
+        db.session.rollback()
+        app.status, app.lease_until = "failed", None
+        app.error = f"Deleting the app failed: {_message(error, deploy)}"
+        audit.record(app.user or "portal", "delete-app", target(app), "failed", app.error)
+        app.error_reference = report(deploy, None, error)
+        db.session.commit()
+        return
+    app.status, app.lease_until = "deleted", None
+    audit.record(app.user or "portal", "delete-app", target(app), "done")
+    db.session.commit()
+
+
+def target(app: App) -> str:
+    """How the audit log names an app's guest."""
+    return audit.target_of(app.guest_type, int(app.vmid or 0), app.node)
+
+
+def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | None:
+    """The one Sentry event of a failed deploy: error type, the user who started it, and an
+    `app_deploy` context (app, catalog id, step, node, VMID, UPID)."""
+    app = deploy.app
+    if isinstance(error, ProxmoxError):
+        error_type = "proxmox"
+    elif isinstance(error, AppServiceError):
+        error_type = "app_service"
+    else:
+        error_type = "unhandled"
+    task = step.task if step is not None else None
+    context = {
+        "app_id": app.id,
+        "catalog_id": app.catalog_id,
+        "step": step.name if step is not None else app.status,
+        "node": app.node,
+        "vmid": app.vmid,
+        "upid": getattr(error, "upid", None) or (task.upid if task else None),
+        "attempt": app.attempts,
+        "error_message": _message(error, deploy),
+        # All the steps, also when the breadcrumbs of a long wait pushed the first ones out.
+        "steps": [f"{s.name}: {s.status}" for s in app.steps],
+    }
+    if isinstance(error, ProxmoxError):
+        context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind)
+    tags = {"deploy_step": context["step"], "catalog_id": app.catalog_id}
+    return observability.capture(error, error_type, "app_deploy", context, tags, user=app.user)

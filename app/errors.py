@@ -104,10 +104,15 @@ def handle_not_found(error: NotFoundError):
     return error_response(404, "Not Found", error.message)
 
 
+def report_app_service_error(error: AppServiceError) -> str | None:
+    """Send one Sentry event for a service refusal (e.g. a quota); returns the error reference."""
+    context = {"error_message": error.message, **_request_fields(), **error.details}
+    return observability.capture(error, "app_service", "app_service_error", context)
+
+
 def handle_app_service_error(error: AppServiceError):
     """A refusal by the service layer that no view handled: show its own message."""
-    context = {"error_message": error.message, **_request_fields(), **error.details}
-    reference = observability.capture(error, "app_service", "app_service_error", context)
+    reference = report_app_service_error(error)
     return error_response(
         error.http_status, "The portal could not do that", error.message, reference=reference
     )

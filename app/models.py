@@ -244,3 +244,17 @@ class AppStep(Model):
 def aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Quota(Model):
+    """What one user may own at most (None: no limit); admins have none (app.services.quotas)."""
+
+    __tablename__ = "quotas"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    guests: Mapped[int | None] = mapped_column(Integer)
+    cores: Mapped[int | None] = mapped_column(Integer)
+    memory: Mapped[int | None] = mapped_column(Integer)  # MiB
+    disk: Mapped[int | None] = mapped_column(Integer)  # GiB

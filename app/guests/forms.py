@@ -6,12 +6,13 @@ from uuid import uuid4
 from wtforms import (
     BooleanField,
     HiddenField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NoneOf, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NoneOf, NumberRange, Regexp
 
 from app.models import GUEST_NAME_MAX
 from app.validation import PortalForm
@@ -80,6 +81,34 @@ class BackupForm(ActionForm):
     storage = SelectField("Storage", validators=[DataRequired()])
     mode = SelectField("Mode", choices=BACKUP_MODES, default="snapshot")
     compress = SelectField("Compression", choices=COMPRESSIONS, default="zstd")
+
+
+class ConfigForm(ActionForm):
+    """A guest's settings; the hidden `was_*` fields and `digest` are what the form was opened
+    with, so a change made meanwhile is found and never overwritten."""
+
+    cores = IntegerField("Cores", validators=[InputRequired(), NumberRange(1, 512)])
+    memory = IntegerField("Memory (MiB)", validators=[InputRequired(), NumberRange(16, 16_777_216)])
+    disk = IntegerField(
+        "Disk (GiB, grow only)", validators=[InputRequired(), NumberRange(0, 131_072)]
+    )
+    description = TextAreaField("Description", validators=[Length(max=8000)])
+    onboot = BooleanField("Start when its node boots")
+    tags = StringField(
+        "Tags (admins; separated by ;)",
+        validators=[
+            Length(max=500),
+            Regexp(r"^[a-z0-9_+.;-]*$", message="Lower-case tags, ; between."),
+        ],
+    )
+    digest = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9a-f]{40}$")])
+    was_cores = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+    was_memory = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+    was_disk = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+    # A text area (kept out of sight): a description has line breaks, a hidden input none.
+    was_description = TextAreaField(validators=[Length(max=8000)])
+    was_onboot = HiddenField(validators=[Regexp(r"^[01]$")])
+    was_tags = HiddenField(validators=[Length(max=500)])
 
 
 class OwnerForm(PortalForm):

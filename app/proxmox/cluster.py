@@ -38,6 +38,7 @@ class Guest:
     maxcpu: int = 0
     mem: int = 0
     maxmem: int = 0
+    maxdisk: int = 0
     uptime: int = 0
     tags: tuple[str, ...] = ()
     template: bool = False
@@ -100,6 +101,7 @@ def _guest(item: dict) -> Guest:
         maxcpu=int(item.get("maxcpu") or 0),
         mem=int(item.get("mem") or 0),
         maxmem=int(item.get("maxmem") or 0),
+        maxdisk=int(item.get("maxdisk") or 0),
         uptime=int(item.get("uptime") or 0),
         tags=_tags(item.get("tags")),
         template=bool(item.get("template")),

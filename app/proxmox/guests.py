@@ -34,6 +34,19 @@ def config(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> dict
     return client.get(f"{_base(node, guest_type, vmid)}/config") or {}
 
 
+def pending(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> list[dict]:
+    """GET pending: each config key with its value now and, if it waits for the next start,
+    its `pending` value (or `delete`)."""
+    return client.get(f"{_base(node, guest_type, vmid)}/pending") or []
+
+
+def update_config(
+    client: ProxmoxClient, node: str, guest_type: str, vmid: int, digest: str, **values: Any
+) -> None:
+    """PUT config (synchronous), refused by PVE if the config no longer has this digest."""
+    client.request("PUT", f"{_base(node, guest_type, vmid)}/config", digest=digest, **values)
+
+
 def snapshots(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> list[dict]:
     """GET snapshot: every snapshot with its parent, plus PVE's `current` pseudo-entry."""
     return client.get(f"{_base(node, guest_type, vmid)}/snapshot") or []

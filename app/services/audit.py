@@ -17,7 +17,7 @@ ACTIONS = (
     "start", "shutdown", "stop", "reboot", "suspend", "resume", "delete",
     "snapshot", "rollback", "delsnapshot", "backup", "assign", "unassign",
     "create-user", "set-role", "enable-user", "disable-user", "change-password",
-    "set-password", "login-failed", "deploy", "delete-app",
+    "set-password", "login-failed", "deploy", "delete-app", "config", "resize", "set-quota",
 )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ PROTECTION = {
     "guests.create_snapshot": "login",
     "guests.snapshot_operation": "login",
     "guests.backups": "login",
+    "guests.configure": "login",
     "guests.set_owner": "admin",
     "tasks.index": "login",
     "tasks.show": "login",
@@ -48,7 +49,7 @@ PROTECTION = {
 OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
-    "myapps.show", "myapps.progress", "myapps.delete",
+    "myapps.show", "myapps.progress", "myapps.delete", "guests.configure",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",
@@ -58,7 +59,8 @@ QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "acti
 FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "role", "active",
               "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
               "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
-              "input_root_password", "input_ssh_key")  # fmt: skip
+              "input_root_password", "input_ssh_key", "onboot", "tags", "digest", "was_cores",
+              "was_memory", "was_disk", "was_description", "was_onboot", "was_tags")  # fmt: skip
 HOSTILE = {
     "2^63": b"9223372036854775808",
     "2^31": b"2147483648",

@@ -1,0 +1,92 @@
+"""Quotas: how many guests, cores, MiB of memory and GiB of disk a user may own at most.
+
+Usage is counted from what the user owns now, from the one /cluster/resources call. A deploy,
+clone, create or change that would go over a limit raises QuotaExceeded (an AppServiceError)
+naming the quota, the limit and by how much; the page shows it and reports it to Sentry as
+`app_service`. Admins have no quota.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.exceptions import AppServiceError
+from app.extensions import db
+from app.models import Quota, User
+from app.proxmox.cluster import ClusterResources
+from app.services import audit, ownership
+
+RESOURCES = ("guests", "cores", "memory", "disk")
+UNITS = {"guests": "guests", "cores": "cores", "memory": "MiB of memory", "disk": "GiB of disk"}
+
+
+class QuotaExceeded(AppServiceError):
+    """An operation would take a user over one of their quotas."""
+
+
+@dataclass
+class Usage:
+    """What a user owns now, against their limits (None: no limit)."""
+
+    used: dict[str, int]
+    limits: dict[str, int | None]
+
+    @property
+    def limited(self) -> bool:
+        return any(limit is not None for limit in self.limits.values())
+
+
+def limits_of(user: User) -> dict[str, int | None]:
+    quota = db.session.get(Quota, user.id)
+    return {name: getattr(quota, name) if quota else None for name in RESOURCES}
+
+
+def usage(user: User, resources: ClusterResources | None = None) -> Usage:
+    """The user's guests and their cores, memory (MiB) and disk (GiB), from one cluster call."""
+    if resources is None:
+        visible = ownership.visible_resources(user)
+    else:
+        visible = ownership.restrict(resources, user)
+    mine = [g for g in visible.guests if not g.template]
+    used = {
+        "guests": len(mine),
+        "cores": sum(g.maxcpu for g in mine),
+        "memory": sum(g.maxmem for g in mine) // 2**20,
+        "disk": sum(g.maxdisk for g in mine) // 2**30,
+    }
+    return Usage(used, limits_of(user))
+
+
+def check(user: User, adds: dict[str, int], operation: str) -> None:
+    """QuotaExceeded if adding `adds` (guests, cores, memory MiB, disk GiB) to what user owns
+    goes over a limit; nothing to check for admins or users without a quota."""
+    if user.is_admin:
+        return
+    limits = limits_of(user)
+    if all(limits[name] is None for name in adds):
+        return
+    now = usage(user)
+    for name in RESOURCES:
+        limit = limits[name]
+        if limit is None or not adds.get(name):
+            continue
+        total = now.used[name] + adds[name]
+        if adds[name] > 0 and total > limit:
+            raise QuotaExceeded(
+                f"This {operation} goes over your {name} quota: {total} {UNITS[name]} of "
+                f"{limit} allowed ({total - limit} too many; you use {now.used[name]} now).",
+                http_status=400,
+                details={"quota": name, "limit": limit, "requested": total,
+                         "over_by": total - limit, "operation": operation},
+            )  # fmt: skip
+
+
+def set_limits(acting: User, user: User, limits: dict[str, int | None]) -> None:
+    """An admin sets user's quota (None: no limit), audited."""
+    quota = db.session.get(Quota, user.id) or Quota(user_id=user.id)
+    for name in RESOURCES:
+        setattr(quota, name, limits.get(name))
+    db.session.add(quota)
+    shown = ", ".join(f"{n} {'∞' if limits.get(n) is None else limits[n]}" for n in RESOURCES)
+    audit.record(acting, "set-quota", f"user {user.username}", "done", shown)
+    db.session.commit()

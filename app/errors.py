@@ -110,6 +110,13 @@ def report_app_service_error(error: AppServiceError) -> str | None:
     return observability.capture(error, "app_service", "app_service_error", context)
 
 
+def reported_refusal(error: AppServiceError) -> str:
+    """Report a refusal shown on a form (e.g. a quota) and return its message with the error
+    reference, for the form to show."""
+    reference = report_app_service_error(error)
+    return error.message + (f" (error reference {reference})" if reference else "")
+
+
 def handle_app_service_error(error: AppServiceError):
     """A refusal by the service layer that no view handled: show its own message."""
     reference = report_app_service_error(error)

@@ -1,7 +1,14 @@
 """Forms for managing users."""
 
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Regexp
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import AnyOf, DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from app.auth.forms import new_password_fields
 from app.models import EMAIL_MAX, ROLES, USERNAME_MAX
@@ -36,3 +43,17 @@ class RoleForm(PortalForm):
 
 class ActiveForm(PortalForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
+
+
+def _limit(label: str) -> IntegerField:
+    return IntegerField(label, validators=[Optional(), NumberRange(0, 2**31 - 1)])
+
+
+class QuotaForm(PortalForm):
+    """A user's limits; an empty field is no limit."""
+
+    guests = _limit("Guests")
+    cores = _limit("Cores in all")
+    memory = _limit("Memory in all (MiB)")
+    disk = _limit("Disk in all (GiB)")
+    submit = SubmitField("Save quota")

@@ -4,10 +4,10 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.admin import bp
-from app.admin.forms import ActiveForm, CreateUserForm, RoleForm
+from app.admin.forms import ActiveForm, CreateUserForm, QuotaForm, RoleForm
 from app.auth.session import admin_required
 from app.exceptions import AppServiceError
-from app.services import users
+from app.services import quotas, users
 
 
 @bp.route("/users")
@@ -77,3 +77,19 @@ def user_active(user_id: int):
         except AppServiceError as refusal:
             flash(refusal.message, "error")
     return redirect(url_for("admin.user_list"))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user_show(user_id: int):
+    """A user's page: their quota (what they may own at most) against what they own now."""
+    user = users.get_user(user_id)
+    form = QuotaForm(data=quotas.limits_of(user))
+    if form.validate_on_submit():
+        limits = {name: form[name].data for name in quotas.RESOURCES}
+        quotas.set_limits(current_user, user, limits)
+        flash(f"Quota of {user.username} saved.", "success")
+        return redirect(url_for("admin.user_show", user_id=user.id))
+    status = 400 if form.is_submitted() else 200
+    usage = quotas.usage(user)
+    return render_template("admin/user.html", user=user, form=form, usage=usage), status

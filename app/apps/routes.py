@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from app.apps import bp
 from app.apps.forms import INPUT_PREFIX, deploy_form
-from app.services import catalog, deploy_options, deploys
+from app.errors import reported_refusal
+from app.services import catalog, deploy_options, deploys, quotas
 from app.validation import MAX_ID, int_arg
 
 
@@ -75,7 +76,8 @@ def _earlier_values(spec) -> dict:
 
 
 def _checked_request(form, options) -> deploys.DeployRequest | None:
-    """The checks across fields (capacity, a free name); None with field messages if any fails."""
+    """The checks across fields (capacity, a free name, the user's quota); None with messages
+    on the form if any fails."""
     placement = options.place(
         form.node.data, form.storage.data, form.cores.data, form.memory.data, form.disk.data
     )
@@ -86,6 +88,13 @@ def _checked_request(form, options) -> deploys.DeployRequest | None:
     for name, message in problems.items():
         form[name].errors = [*form[name].errors, message]
     if problems:
+        return None
+    adds = {"guests": 1, "cores": form.cores.data, "memory": form.memory.data,
+            "disk": form.disk.data}  # fmt: skip
+    try:
+        quotas.check(current_user, adds, "deploy")
+    except quotas.QuotaExceeded as refusal:
+        form.form_errors.append(reported_refusal(refusal))
         return None
     return deploys.DeployRequest(
         name=form.name.data, node=placement.node, storage=placement.storage,

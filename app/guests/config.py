@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.errors import report_app_service_error
+from app.errors import reported_refusal
 from app.guests import bp
 from app.guests.forms import ConfigForm
 from app.guests.routes import GUEST_URL, _page_url
@@ -48,9 +48,7 @@ def _apply(form: ConfigForm, guest, host) -> guest_config.Outcome | None:
             form.digest.data, form.request_key.data,
         )  # fmt: skip
     except QuotaExceeded as refusal:
-        reference = report_app_service_error(refusal)
-        suffix = f" (error reference {reference})" if reference else ""
-        form.form_errors.append(refusal.message + suffix)
+        form.form_errors.append(reported_refusal(refusal))
         return None
     for name, message in outcome.problems.items():
         form[name].errors = [*form[name].errors, message]

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.guests.forms import ActionForm
 from app.myapps import bp
-from app.services import catalog, deploys
+from app.services import catalog, deploys, quotas
 from app.services.users import list_users
 from app.validation import MAX_ID, int_arg
 
@@ -23,6 +23,7 @@ def index():
         owners=list_users() if current_user.is_admin else [],
         owner_id=owner_id,
         problems=problems,
+        usage=None if current_user.is_admin else _usage(),
     )
 
 
@@ -56,6 +57,13 @@ def progress(deployed_id: int):
     )  # fmt: skip
     # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
     return fragment, 200, ({} if app.busy else {"HX-Refresh": "true"})
+
+
+def _usage() -> quotas.Usage | None:
+    """The user's usage against their quota; None without a quota (no Proxmox call then)."""
+    if not any(limit is not None for limit in quotas.limits_of(current_user).values()):
+        return None
+    return quotas.usage(current_user)
 
 
 def _input_labels(app) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import App, AuditEntry, GuestAssignment, Task, User
+from app.models import App, AuditEntry, GuestAssignment, Quota, Task, User
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, signed_in
 from tests.guests.conftest import CT_CONFIG, VM_CONFIG, last_task, press
 
@@ -102,6 +102,7 @@ def table_state(app) -> dict:
             "assignments": db.session.execute(select(GuestAssignment.__table__)).all(),
             "tasks": db.session.scalar(select(func.count()).select_from(Task)),
             "apps": db.session.execute(select(App.id, App.status, App.name)).all(),
+            "quotas": db.session.execute(select(Quota.__table__)).all(),
             "audit": db.session.scalar(audit.select_from(AuditEntry)),
         }
         db.session.remove()

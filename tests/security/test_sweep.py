@@ -43,6 +43,7 @@ PROTECTION = {
     "admin.user_create": "admin",
     "admin.user_role": "admin",
     "admin.user_active": "admin",
+    "admin.user_show": "admin",
 }
 # Routes of VM 101, of the admin's task on it and of the admin's app: a plain user who does
 # not own them gets 404.
@@ -60,7 +61,8 @@ FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "r
               "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
               "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
               "input_root_password", "input_ssh_key", "onboot", "tags", "digest", "was_cores",
-              "was_memory", "was_disk", "was_description", "was_onboot", "was_tags")  # fmt: skip
+              "was_memory", "was_disk", "was_description", "was_onboot", "was_tags",
+              "guests")  # fmt: skip
 HOSTILE = {
     "2^63": b"9223372036854775808",
     "2^31": b"2147483648",

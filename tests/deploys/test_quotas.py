@@ -1,0 +1,100 @@
+"""Quotas: an admin sets them on the user's page; a deploy over any of the four limits is a
+form error naming the quota, the limit and the excess, reported once as app_service, and
+nothing is created; users see their usage against their quota on My apps."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import AuditEntry, Quota, User
+from tests.conftest import log_in
+from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
+
+# bob's deploys below ask for 2 cores, 2048 MiB and 20 GiB; he owns VM 100 (1 core, 512 MiB, 8 GiB).
+LIMITS = {
+    "guests": (1, "2 guests of 1 allowed (1 too many; you use 1 now)"),
+    "cores": (2, "3 cores of 2 allowed (1 too many; you use 1 now)"),
+    "memory": (2500, "2560 MiB of memory of 2500 allowed (60 too many; you use 512 now)"),
+    "disk": (25, "28 GiB of disk of 25 allowed (3 too many; you use 8 now)"),
+}
+
+
+def set_quota(app, username: str, **limits) -> None:
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        db.session.add(Quota(user_id=user.id, **limits))
+        db.session.commit()
+
+
+@pytest.fixture
+def bob(app, pve, assign_vm):
+    client = log_in(app, "bob", "user")
+    assign_vm(100, "bob")
+    return client
+
+
+@pytest.fixture
+def assign_vm(app):
+    from app.services import ownership
+    from app.services import users as user_service
+
+    def do(vmid: int, username: str) -> None:
+        with app.app_context():
+            (guest,) = ownership.find_by_vmids([vmid])
+            ownership.assign(guest, user_service.find_by_username(username))
+            db.session.commit()
+
+    return do
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+def test_a_deploy_over_a_quota_is_refused_reported_once_and_makes_nothing(
+    sentry, pve, assign_vm, limit
+):
+    app, transport = sentry()
+    client = log_in(app, "bob", "user")
+    assign_vm(100, "bob")
+    value, message = LIMITS[limit]
+    set_quota(app, "bob", **{limit: value})
+    before = cluster_names(pve)
+    response = client.post(
+        "/apps/wordpress/deploy", data={**WORDPRESS_FORM, "request_key": "c" * 32}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"This deploy goes over your {limit} quota: {message}." in page
+    assert apps_in(app) == [] and cluster_names(pve) == before
+    events = [e for e in transport.events() if e["tags"].get("error_type") == "app_service"]
+    assert len(events) == 1 and events[0]["event_id"] in page
+    context = events[0]["contexts"]["app_service_error"]
+    assert context["quota"] == limit and context["operation"] == "deploy"
+    assert events[0]["user"]["username"] == "bob"
+
+
+def test_within_the_quota_the_deploy_goes_ahead(app, bob):
+    set_quota(app, "bob", guests=2, cores=3, memory=2560, disk=28)
+    data = {**WORDPRESS_FORM, "request_key": "d" * 32}
+    assert bob.post("/apps/wordpress/deploy", data=data).status_code == 302
+    assert apps_in(app)[0].status == "running"
+
+
+def test_an_admin_sets_a_quota_on_the_users_page_and_the_user_sees_it(app, bob):
+    admin = log_in(app, "alice", "admin")
+    with app.app_context():
+        bob_id = db.session.scalar(db.select(User.id).where(User.username == "bob"))
+    assert f'href="/admin/users/{bob_id}"' in admin.get("/admin/users").get_data(as_text=True)
+    page = admin.get(f"/admin/users/{bob_id}").get_data(as_text=True)
+    assert "Owns now" in page and "(no limit)" in page
+    bad = admin.post(f"/admin/users/{bob_id}", data={"guests": "-1", "memory": "lots"})
+    assert bad.status_code == 400
+    saved = admin.post(f"/admin/users/{bob_id}", data={"guests": "3", "memory": "4096"})
+    assert saved.status_code == 302
+    with app.app_context():
+        quota = db.session.get(Quota, bob_id)
+        assert (quota.guests, quota.cores, quota.memory, quota.disk) == (3, None, 4096, None)
+        entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "set-quota"))
+        assert entry.detail == "guests 3, cores ∞, memory 4096, disk ∞"
+    mine = bob.get("/my-apps").get_data(as_text=True)
+    assert "Your quota" in mine and "512 MiB of 4096 MiB" in mine and "1 of 3" in mine
+    assert bob.get(f"/admin/users/{bob_id}").status_code == 403

@@ -194,6 +194,9 @@ class App(Model):
     sealed_secrets: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     error_reference: Mapped[str | None] = mapped_column(String(64))
+    # A clone names its source; a clone that fails is removed, and its source says why.
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    clone_error: Mapped[str | None] = mapped_column(Text)
     # The worker running the deploy holds it until lease_until and keeps renewing it; a deploy
     # whose lease ran out lost its worker (app.deploy.reconcile).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -204,6 +207,7 @@ class App(Model):
     )
 
     user: Mapped[User | None] = relationship()
+    source: Mapped[App | None] = relationship(remote_side=[id])
     steps: Mapped[list[AppStep]] = relationship(
         back_populates="app", order_by="AppStep.position", cascade="all, delete-orphan"
     )

@@ -92,6 +92,10 @@ class DemoPve(FakePve):
         async def body():
             size = f"size={format_size(new)}"
             vm.config[disk] = re.sub(r"size=\w+", size, vm.config[disk])
+            storage, _, volume = vm.config[disk].split(",")[0].partition(":")
+            allocated = self.storages.get(storage, {}).get("volumes", {}).get(volume)
+            if allocated is not None:  # what a clone copies
+                allocated["size"] = new
 
         return await self.task(vm.node, "resize", vm.vmid, user, body, vm=vm, lock=False)
 

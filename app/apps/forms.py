@@ -33,6 +33,9 @@ SSH_KEYS = (
     r"[A-Za-z0-9+/]+={0,3}( [^\r\n]*)?(\r?\n|$))+$"
 )
 INPUT_PREFIX = "input_"
+NAME_MESSAGE = (
+    "Use lower-case letters, digits and '-'; start with a letter, end with a letter or digit."
+)
 
 
 class DeployForm(ActionForm):
@@ -41,11 +44,7 @@ class DeployForm(ActionForm):
         validators=[
             DataRequired(),
             Length(max=APP_NAME_MAX, message=f"At most {APP_NAME_MAX} characters."),
-            Regexp(
-                DNS_LABEL,
-                message="Use lower-case letters, digits and '-'; start with a letter, "
-                "end with a letter or digit.",
-            ),
+            Regexp(DNS_LABEL, message=NAME_MESSAGE),
         ],
         description="Also the guest's name and host name.",
     )

@@ -82,7 +82,7 @@ def _checked_request(form, options) -> deploys.DeployRequest | None:
         form.node.data, form.storage.data, form.cores.data, form.memory.data, form.disk.data
     )
     problems = dict(placement.problems)
-    taken = deploy_options.name_taken(options, current_user, form.name.data)
+    taken = deploy_options.name_taken(options.resources, current_user, form.name.data)
     if taken:
         problems["name"] = taken
     for name, message in problems.items():

@@ -3,10 +3,14 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.errors import reported_refusal
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.guests.forms import ActionForm
 from app.myapps import bp
-from app.services import catalog, deploys, quotas
+from app.myapps.forms import CloneForm
+from app.proxmox import get_client
+from app.proxmox.cluster import cluster_resources
+from app.services import catalog, deploy_options, deploys, quotas
 from app.services.users import list_users
 from app.validation import MAX_ID, int_arg
 
@@ -32,16 +36,24 @@ def index():
 def show(deployed_id: int):
     """An app: status, steps with durations, the running step's log, outputs, and once it
     runs the guest page's buttons and charts."""
-    app = deploys.get_for(current_user, deployed_id)
+    return _render(deploys.get_for(current_user, deployed_id))
+
+
+def _render(app, clone_form: CloneForm | None = None) -> str:
     page, guest_problem = None, None
     if app.status in ("running", "stopped"):
         try:
             page = deploys.guest_page(current_user, app, request.args.get("timeframe", "hour"))
         except NotFoundError:
             guest_problem = f"Its guest ({app.guest_type}/{app.vmid}) is no longer in the cluster."
+    if clone_form is None:
+        clone_form = CloneForm(node=app.node, name=f"{app.name}-copy"[:63])
+        if page is not None:  # it can be cloned
+            clone_form.node.choices = _clone_nodes(app, cluster_resources(get_client()))
     return render_template(
         "myapps/show.html", app=app, spec=catalog.find(app.catalog_id), form=ActionForm(),
-        page=page, guest_problem=guest_problem, input_labels=_input_labels(app), **_log(app, 0),
+        page=page, guest_problem=guest_problem, input_labels=_input_labels(app),
+        clone_form=clone_form, **_log(app, 0),
     )  # fmt: skip
 
 
@@ -49,7 +61,12 @@ def show(deployed_id: int):
 @login_required
 def progress(deployed_id: int):
     """htmx fragment: the steps and the running step's new log lines (one Proxmox call)."""
-    app = deploys.get_for(current_user, deployed_id)
+    try:
+        app = deploys.get_for(current_user, deployed_id)
+    except NotFoundError:  # a clone that failed is removed: its source app says why
+        flash("That app no longer exists: a clone that fails is removed, and its source app "
+              "says why.", "error")  # fmt: skip
+        return "", 200, {"HX-Redirect": url_for("myapps.index")}
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template(
         "myapps/_progress.html", app=app, poll=True, input_labels=_input_labels(app),
@@ -57,6 +74,15 @@ def progress(deployed_id: int):
     )  # fmt: skip
     # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
     return fragment, 200, ({} if app.busy else {"HX-Refresh": "true"})
+
+
+def _clone_nodes(app, resources) -> list[str]:
+    """Where a clone can go: the app's node, or an online node sharing its storage (PVE copies
+    a guest on local storage only on its own node)."""
+    shared = {s.node for s in resources.storages if s.name == app.storage and s.shared}
+    return [
+        n.name for n in resources.nodes if n.online and (n.name == app.node or n.name in shared)
+    ]
 
 
 def _usage() -> quotas.Usage | None:
@@ -81,6 +107,34 @@ def _log(app, start: int) -> dict:
     if log is None:
         return {"lines": [], "next_start": 0, "problem": None}
     return {"lines": log.lines, "next_start": log.next_start, "problem": None}
+
+
+@bp.post("/my-apps/<int:deployed_id>/clone")
+@login_required
+def clone(deployed_id: int):
+    """Clone the app (a job): a new name, optionally another node; checked like a deploy."""
+    source = deploys.get_for(current_user, deployed_id)
+    resources = cluster_resources(get_client())
+    form = CloneForm()
+    form.node.choices = _clone_nodes(source, resources)
+    if form.validate():
+        taken = deploy_options.name_taken(resources, current_user, form.name.data)
+        if taken:
+            form.name.errors = [taken]
+        else:
+            adds = {"guests": 1, "cores": source.cores, "memory": source.memory,
+                    "disk": source.disk}  # fmt: skip
+            try:
+                quotas.check(current_user, adds, "clone")
+                copy = deploys.clone(
+                    current_user, source, form.name.data, form.node.data, form.request_key.data
+                )
+                return redirect(url_for("myapps.show", deployed_id=copy.id))
+            except quotas.QuotaExceeded as refusal:
+                form.form_errors.append(reported_refusal(refusal))
+            except AppServiceError as refusal:
+                form.form_errors.append(refusal.message)
+    return _render(source, clone_form=form), 400
 
 
 @bp.post("/my-apps/<int:deployed_id>/delete")

@@ -108,10 +108,10 @@ def options_for(app: CatalogApp) -> DeployOptions:
     return DeployOptions(app, resources, nodes, storages, templates)
 
 
-def name_taken(options: DeployOptions, user: User, name: str) -> str | None:
+def name_taken(resources: ClusterResources, user: User, name: str) -> str | None:
     """Why name cannot be used (a guest of the cluster has it, or one of user's apps), or None."""
     wanted = name.lower()
-    if any(g.name.lower() == wanted for g in options.resources.guests):
+    if any(g.name.lower() == wanted for g in resources.guests):
         return f"A guest named {name} exists already; choose another name."
     query = select(App.id).where(
         App.user_id == user.id,

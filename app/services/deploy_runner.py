@@ -30,12 +30,13 @@ from app.models import App, AppStep, Task, aware, utcnow
 from app.proxmox import ProxmoxClient, get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import cluster_resources
-from app.services import audit, deploy_steps, secrets
+from app.services import audit, clone_steps, deploy_steps, secrets
 from app.services import deploy_teardown as teardown
 from app.services import tasks as task_service
 
 log = logging.getLogger(__name__)
 BUSY = ("deploying", "deleting")
+STEPS = {**deploy_steps.RUN, **clone_steps.RUN}
 
 
 class Interrupted(AppServiceError):
@@ -110,9 +111,11 @@ class Deploy:
             self.beat()
 
     def start_task(
-        self, step: AppStep, action: str, call: Callable[[ProxmoxClient], str | None]
-    ) -> Task | None:
-        """The step's Proxmox task: the one it started before (resuming), or a new one.
+        self, step: AppStep, action: str, call: Callable[[ProxmoxClient], str | None],
+        on: App | None = None,
+    ) -> Task | None:  # fmt: skip
+        """The step's Proxmox task: the one it started before (resuming), or a new one. `on`
+        is the app whose guest the task runs on (a clone's source), by default this one.
 
         The Task row is written before the call, so a worker that dies during the call leaves
         a task without a UPID: the step's outcome is unknown (see `run_step`).
@@ -122,10 +125,11 @@ class Deploy:
         if step.task is not None:  # started, never confirmed, and the step may run again
             db.session.delete(step.task)
         app = self.app
+        guest = on or app
         task = Task(
             request_key=f"app-{app.id}-{step.name}-{app.attempts}", user_id=app.user_id,
-            action=action, node=app.node, guest_type=app.guest_type, vmid=self.vmid,
-            app_id=app.id,
+            action=action, node=guest.node, guest_type=guest.guest_type,
+            vmid=int(guest.vmid or 0), app_id=app.id,
         )  # fmt: skip
         db.session.add(task)
         step.task = task
@@ -230,7 +234,8 @@ def _deploy(deploy: Deploy) -> None:
             teardown.fail(deploy, step, error)
             return
     app.status, app.sealed_secrets, app.lease_until = "running", None, None
-    audit.record(app.user or "portal", "deploy", teardown.target(app), "done", app.catalog_id)
+    action = "clone" if app.source_id is not None else "deploy"
+    audit.record(app.user or "portal", action, teardown.target(app), "done", app.catalog_id)
     db.session.commit()
     sentry_sdk.add_breadcrumb(category="deploy", message=f"app {app.id} running", level="info")
 
@@ -252,7 +257,7 @@ def run_step(deploy: Deploy, step: AppStep) -> None:
         data={"app_id": deploy.app.id, "vmid": deploy.app.vmid, "node": deploy.app.node},
         level="info",
     )
-    deploy_steps.RUN[step.name](deploy, step)
+    STEPS[step.name](deploy, step)
     if step.status == "running":
         step.status = "done"
     step.ended_at = utcnow()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import AppStep
+from app.models import App, AppStep
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
@@ -97,7 +97,7 @@ def clone(deploy: Deploy, step: AppStep) -> None:
     """Full clone of the app's template on the chosen node and storage."""
     app = deploy.app
     template = deploy.template_vmid()
-    _claim_and_create(
+    claim_and_create(
         deploy, step, "clone",
         lambda vmid: pve.clone_template(
             deploy.client, app.node, template, vmid, app.name, app.storage
@@ -119,21 +119,21 @@ def create(deploy: Deploy, step: AppStep) -> None:
         "unprivileged": 1,
         **deploy.values_for(("password", "ssh-public-keys")),
     }
-    _claim_and_create(
+    claim_and_create(
         deploy, step, "create",
         lambda vmid: pve.create_container(deploy.client, app.node, vmid, settings),
     )  # fmt: skip
 
 
-def _claim_and_create(
-    deploy: Deploy, step: AppStep, action: str, call: Callable[[int], str]
+def claim_and_create(
+    deploy: Deploy, step: AppStep, action: str, call: Callable[[int], str], on: App | None = None
 ) -> None:
     """Run the creating task; if the VMID was taken meanwhile (outside the portal), take the
     next free one and try again. The new guest is the deploying user's from the start."""
     app = deploy.app
     for _ in range(5):
         try:
-            task = deploy.start_task(step, action, lambda _client: call(deploy.vmid))
+            task = deploy.start_task(step, action, lambda _client: call(deploy.vmid), on)
             break
         except ProxmoxError as error:
             if "already exists" not in (error.pve_message or error.message):
@@ -306,4 +306,4 @@ RUN: dict[str, Callable[[Deploy, AppStep], None]] = {
     "resize": resize, "start": start, "wait": wait, "provision": provision, "finish": finish,
 }  # fmt: skip
 # Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
-NOT_REPEATABLE = ("clone", "create", "provision")
+NOT_REPEATABLE = ("clone", "create", "provision", "copy")

@@ -11,15 +11,16 @@ import logging
 from typing import TYPE_CHECKING
 
 import sentry_sdk
+from sqlalchemy import update
 
 from app import observability
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import App, AppStep, utcnow
+from app.models import App, AppStep, Task, utcnow
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
-from app.services import audit, deploy_steps, ownership
+from app.services import audit, clone_steps, deploy_steps, ownership
 
 if TYPE_CHECKING:
     from app.services.deploy_runner import Deploy
@@ -39,10 +40,29 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
             db.session.delete(step.task)
             step.task = None
     note = _clean_up(deploy)
+    if app.source_id is not None:
+        _forget_failed_clone(deploy, step, error, f"{message} {note}".strip())
+        return
     app.status, app.error = "failed", f"{message} {note}".strip()
     app.sealed_secrets, app.lease_until = None, None
     audit.record(app.user or "portal", "deploy", target(app), "failed", app.error)
     app.error_reference = report(deploy, step, error)  # saved with the failure, never after
+    db.session.commit()
+
+
+def _forget_failed_clone(deploy: Deploy, step: AppStep | None, error: BaseException, why: str):
+    """A clone that failed leaves no App: its source says why (with the error reference)."""
+    app, source = deploy.app, deploy.app.source
+    reference = report(deploy, step, error)
+    where = f" at “{step.label}”" if step is not None else ""
+    said = f"Cloning it to {app.name} failed{where}: {why}"
+    if reference:
+        said += f" (error reference {reference})"
+    if source is not None:
+        source.clone_error = said
+    audit.record(app.user or "portal", "clone", target(app), "failed", said)
+    db.session.execute(update(Task).where(Task.app_id == app.id).values(app_id=None))
+    db.session.delete(app)
     db.session.commit()
 
 
@@ -58,6 +78,8 @@ def _clean_up(deploy: Deploy) -> str:
     """Remove the half-made guest, or keep it stopped and tagged; what happened, in words."""
     app = deploy.app
     try:
+        if app.source_id is not None:  # a clone: its source's temporary snapshot goes too
+            clone_steps.drop_snapshot(deploy, AppStep(name="unsnapshot", label="", position=-1))
         guest = _own_guest(deploy)
         if guest is None:
             return ""

@@ -18,7 +18,7 @@ from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import App, User
 from app.proxmox import guests as pve_guests
-from app.services import audit, deploy_steps, guests, ownership, secrets
+from app.services import audit, clone_steps, deploy_steps, guests, ownership, secrets
 from app.services import tasks as task_service
 
 
@@ -67,6 +67,31 @@ def start(user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str)
         db.session.rollback()
         return db.session.scalars(select(App).where(App.request_key == request_key)).one()
     jobs.run_app(app.id)  # after the commit: the worker must find the row
+    return app
+
+
+def clone(user: User, source: App, name: str, node: str, request_key: str) -> App:
+    """Record a clone of source (its catalog id, resources, non-secret inputs; a new name) and
+    queue it; the caller checked the name, the node and the quota."""
+    existing = started_by(user, request_key)
+    if existing is not None:
+        return existing
+    if source.status not in ("running", "stopped") or source.vmid is None:
+        raise AppServiceError(
+            f"{source.name} is {source.status}: only a running or stopped app can be cloned."
+        )
+    app = App(
+        request_key=request_key, catalog_id=source.catalog_id, name=name, user_id=user.id,
+        guest_type=source.guest_type, node=node, storage=source.storage, cores=source.cores,
+        memory=source.memory, disk=source.disk, inputs=dict(source.inputs), outputs=[],
+        keep_on_failure=False, status="deploying", attempts=0, source_id=source.id,
+        steps=clone_steps.plan(source.guest_type),
+    )  # fmt: skip
+    source.clone_error = None
+    db.session.add(app)
+    audit.record(user, "clone", f"{source.catalog_id} {source.name} to {name} on {node}", "started")
+    db.session.commit()
+    jobs.run_app(app.id)
     return app
 
 

@@ -10,7 +10,7 @@ import pytest
 from app import jobs
 from app.extensions import db
 from app.models import App, utcnow
-from app.services import deploy_runner, deploy_steps
+from app.services import deploy_runner
 from tests.conftest import log_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 
@@ -38,7 +38,7 @@ def die_at(monkeypatch, step: str) -> None:
     def killed(deploy, current):
         raise WorkerKilled(step)
 
-    monkeypatch.setitem(deploy_steps.RUN, step, killed)
+    monkeypatch.setitem(deploy_runner.STEPS, step, killed)
 
 
 def expire_lease(app, app_id: int) -> None:
@@ -80,16 +80,16 @@ def test_a_deploy_cut_off_while_waiting_resumes_where_it_stopped(app, pve, queue
 def test_a_clone_cut_off_before_proxmox_answered_fails_cleanly(app, pve, queued, monkeypatch):
     app_id = start_deploy(app)
     before = cluster_names(pve)
-    original = deploy_steps.RUN["clone"]
+    original = deploy_runner.STEPS["clone"]
 
     def clone_then_die(deploy, step):
         deploy.start_task(step, "clone", lambda client: (_ for _ in ()).throw(WorkerKilled()))
 
     with monkeypatch.context() as patch:
-        patch.setitem(deploy_steps.RUN, "clone", clone_then_die)
+        patch.setitem(deploy_runner.STEPS, "clone", clone_then_die)
         with pytest.raises(WorkerKilled):
             run(app, app_id)
-    assert deploy_steps.RUN["clone"] is original
+    assert deploy_runner.STEPS["clone"] is original
     expire_lease(app, app_id)
     run(app, app_id)
     [row] = apps_in(app)

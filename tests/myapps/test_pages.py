@@ -30,7 +30,8 @@ def test_users_see_their_own_apps_and_admins_everyones(app, two_users_apps):
     mine = bob.get("/my-apps").get_data(as_text=True)
     assert "bobs-blog" in mine and "carols-blog" not in mine
     assert carol.get("/my-apps/1").status_code == 404
-    assert carol.get("/my-apps/1/progress").status_code == 404
+    # The poll of an app one cannot see answers as for one that is gone: back to My apps.
+    assert carol.get("/my-apps/1/progress").headers["HX-Redirect"] == "/my-apps"
     assert carol.post("/my-apps/1/delete", data={"request_key": "9" * 32}).status_code == 404
     admin = log_in(app, "alice", "admin")
     every = admin.get("/my-apps").get_data(as_text=True)
@@ -92,19 +93,19 @@ def test_the_catalog_page_offers_deploy_and_the_nav_links_my_apps(app, pve):
 
 
 def test_a_poll_during_a_running_step_makes_one_proxmox_call(app, pve, monkeypatch):
-    from app.services import deploy_runner, deploy_steps
+    from app.services import deploy_runner
     from tests.deploys.test_recovery import WorkerKilled
 
     monkeypatch.setattr(jobs, "run_app", lambda app_id: None)
     bob = log_in(app, "bob", "user")
     deploy(bob, "slow", "7" * 32)
-    original = deploy_steps.RUN["start"]
+    original = deploy_runner.STEPS["start"]
 
     def start_then_die(deploy_, step):
         original(deploy_, step)
         raise WorkerKilled()
 
-    monkeypatch.setitem(deploy_steps.RUN, "start", start_then_die)
+    monkeypatch.setitem(deploy_runner.STEPS, "start", start_then_die)
     with app.app_context(), pytest.raises(WorkerKilled):
         deploy_runner.run(1)
     pve.requests.clear()

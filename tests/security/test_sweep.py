@@ -39,6 +39,7 @@ PROTECTION = {
     "myapps.show": "login",
     "myapps.progress": "login",
     "myapps.delete": "login",
+    "myapps.clone": "login",
     "admin.user_list": "admin",
     "admin.user_create": "admin",
     "admin.user_role": "admin",
@@ -50,7 +51,7 @@ PROTECTION = {
 OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
-    "myapps.show", "myapps.progress", "myapps.delete", "guests.configure",
+    "myapps.show", "myapps.delete", "myapps.clone", "guests.configure",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",

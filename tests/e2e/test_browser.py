@@ -1,6 +1,7 @@
 """In a real browser: a user takes their guest through start, snapshot, stop, rollback, backup
 and delete, watching each task finish live; the admin sees it all in the audit log. A user
-deploys a container app and a VM app from the catalog, watches them come up, opens the URL.
+deploys a container app and a VM app from the catalog, watches them come up, opens the URL,
+clones the VM app and changes the copy's memory.
 
 Chromium (Debian's, apt package `chromium`) driven by Playwright; the portal runs under
 gunicorn against fakepve with the demo cluster, whose tasks take 2.5 s here.
@@ -185,9 +186,26 @@ def test_user_deploys_apps_and_watches_them_come_up(browser, web, console_errors
     finally:
         server.shutdown()
 
+    # The VM app is cloned with its configuration, and the copy's memory changed.
+    user.click("summary:has-text('Clone…')")
+    user.fill("input[name=name]", "git-copy")
+    user.click("button:has-text('Clone git')")
+    expect(user).to_have_url(re.compile(r"/my-apps/\d+$"))
+    expect(user.locator("#app-progress")).to_contain_text("Running at 127.77.", timeout=60_000)
+    expect(user.locator("#app-facts a", has_text="git")).to_have_attribute(
+        "href", re.compile(r"/my-apps/\d+")
+    )
+    user.click("text=Guest page")
+    user.click("a:has-text('Settings')")
+    expect(user.locator("input[name=memory]")).to_have_value("2048")
+    user.fill("input[name=memory]", "3072")
+    user.click("button:has-text('Save')")
+    expect(user.locator(".flash-success")).to_contain_text("Saved: memory")
+    expect(user.locator("section[aria-label='Pending changes']")).to_contain_text("2048 → 3072")
+
     user.goto(web.url + "/my-apps")
     rows = user.locator("table.apps tbody tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     user.click("text=site")
     expect(user.locator("#app-progress")).to_contain_text("Running at 127.77.", timeout=60_000)
     expect(user.locator("dl.facts").first).to_contain_text("Website")

@@ -84,6 +84,22 @@ def test_every_error_class_reaches_bugsink_once(portal, bugsink):
     # A deploy that fails in the job worker: reported once, for the user who started it.
     deploy_ref, deploy_page = failed_deploy(portal, user)
 
+    # bob hits his quota: a form error with its reference, one app_service event.
+    users_page = admin.get(portal.url + "/admin/users").text
+    bob_id = re.search(r'href="/admin/users/(\d+)">bob<', users_page).group(1)
+    bob_url = portal.url + f"/admin/users/{bob_id}"
+    token = csrf_token_in(admin.get(bob_url).text)
+    response = admin.post(bob_url, data={"csrf_token": token, "guests": "0"})
+    assert response.status_code == 200 and "Quota of bob saved." in response.text
+    form_url = portal.url + "/apps/agentless/deploy"
+    form = {"csrf_token": csrf_token_in(user.get(form_url).text), "request_key": uuid.uuid4().hex,
+            "name": "over-quota", "node": "auto", "storage": "local-lvm", "cores": "1",
+            "memory": "512", "disk": "16"}  # fmt: skip
+    response = user.post(form_url, data=form)
+    assert response.status_code == 400 and "goes over your guests quota" in response.text
+    quota_ref = re.search(r"error reference ([0-9a-f]{32})", response.text).group(1)
+    expected[quota_ref] = ("app_service", "bob")
+
     # Anonymous, then stop gunicorn at once: the worker flushes this event on its way out.
     response = requests.get(portal.url + "/e2e/unhandled")
     expected[reference_in(response)] = ("unhandled", None)
@@ -127,8 +143,10 @@ def test_every_error_class_reaches_bugsink_once(portal, bugsink):
     context = proxmox["contexts"]["proxmox_error"]
     assert context["node"] == "pve1" and context["vmid"] == 999999
     assert context["api_path"] == "/nodes/pve1/qemu/999999/status/current"
-    service = next(e for i, e in by_id.items() if expected[i][0] == "app_service")
+    service = by_id[next(i for i in expected if i != quota_ref and expected[i][0] == "app_service")]
     assert service["contexts"]["app_service_error"]["quota"] == 3
+    quota = by_id[quota_ref]["contexts"]["app_service_error"]
+    assert (quota["quota"], quota["limit"], quota["operation"]) == ("guests", 0, "deploy")
     unavailable = next(e for i, e in by_id.items() if expected[i][0] is None)
     assert unavailable["tags"]["status_code"] == "503"
 

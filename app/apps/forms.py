@@ -38,9 +38,10 @@ NAME_MESSAGE = (
 )
 
 
-class DeployForm(ActionForm):
-    name = StringField(
-        "Name",
+def app_name_field(label: str) -> StringField:
+    """An app's name: a DNS label (it is also its guest's name and host name)."""
+    return StringField(
+        label,
         validators=[
             DataRequired(),
             Length(max=APP_NAME_MAX, message=f"At most {APP_NAME_MAX} characters."),
@@ -48,6 +49,10 @@ class DeployForm(ActionForm):
         ],
         description="Also the guest's name and host name.",
     )
+
+
+class DeployForm(ActionForm):
+    name = app_name_field("Name")
     node = SelectField("Node")
     storage = SelectField("Storage for its disk")
     cores = IntegerField("Cores", validators=[InputRequired()])

@@ -6,6 +6,7 @@ callers pass the guest's type and these functions send only what that type accep
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.proxmox.client import ProxmoxClient
@@ -16,6 +17,27 @@ LIFECYCLE = {
     "qemu": ("start", "shutdown", "stop", "reboot", "suspend", "resume"),
     "lxc": ("start", "shutdown", "stop", "reboot"),
 }
+
+
+# The disk a guest boots from, by guest type, in the order PVE's templates use them.
+BOOT_DISKS = {"qemu": ("scsi0", "virtio0", "sata0", "ide0"), "lxc": ("rootfs",)}
+
+
+def boot_disk(config: dict, guest_type: str) -> str | None:
+    """The config key of the guest's boot disk (a CD-ROM is no disk), or None."""
+    return next(
+        (k for k in BOOT_DISKS[guest_type] if k in config and "media=cdrom" not in str(config[k])),
+        None,
+    )
+
+
+def disk_size_gib(drive: str) -> float:
+    """The `size=` of a drive or mount point value (e.g. `local-lvm:vm-1-disk-0,size=32G`)."""
+    match = re.search(r"size=(\d+(?:\.\d+)?)([KMGT]?)", drive)
+    if not match:
+        return 0
+    factor = {"K": 1 / 2**20, "M": 1 / 2**10, "G": 1, "T": 2**10, "": 1 / 2**30}[match.group(2)]
+    return float(match.group(1)) * factor
 
 
 def _base(node: str, guest_type: str, vmid: int) -> str:

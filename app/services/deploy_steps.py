@@ -10,7 +10,6 @@ in the worker, and resumes or fails them when a worker dies.
 from __future__ import annotations
 
 import ipaddress
-import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 
 TAG = "portal-app"
 HIDDEN = "********"
-BOOT_DISKS = ("scsi0", "virtio0", "sata0", "ide0")
 VM_STEPS = (
     ("reserve", "Reserve a VMID"),
     ("clone", "Clone the template"),
@@ -168,10 +166,10 @@ def resize(deploy: Deploy, step: AppStep) -> None:
     """Grow the boot disk to the size asked for (never shrink it)."""
     app = deploy.app
     config = pve_guests.config(deploy.client, app.node, app.guest_type, deploy.vmid)
-    disk = next((d for d in BOOT_DISKS if d in config and "media=cdrom" not in config[d]), None)
+    disk = pve_guests.boot_disk(config, "qemu")
     if disk is None:
         raise AppServiceError("The cloned VM has no disk to grow (scsi0, virtio0, sata0, ide0).")
-    current = _size_gib(config[disk])
+    current = pve_guests.disk_size_gib(config[disk])
     if current >= app.disk:
         step.status, step.detail = "skipped", f"{disk} is {current} GiB already"
         return
@@ -182,14 +180,6 @@ def resize(deploy: Deploy, step: AppStep) -> None:
     step.detail = f"{disk}: {current:g} → {app.disk} GiB"
     if task is not None:  # PVE before 8 resizes without a task
         deploy.wait_for(task)
-
-
-def _size_gib(drive: str) -> float:
-    match = re.search(r"size=(\d+(?:\.\d+)?)([KMGT]?)", drive)
-    if not match:
-        return 0
-    factor = {"K": 1 / 2**20, "M": 1 / 2**10, "G": 1, "T": 2**10, "": 1 / 2**30}[match.group(2)]
-    return float(match.group(1)) * factor
 
 
 def start(deploy: Deploy, step: AppStep) -> None:

@@ -23,7 +23,6 @@ from app.proxmox.cluster import Guest, Node
 from app.services import audit, quotas, tasks
 
 MIB = 2**20
-BOOT_DISKS = {"qemu": ("scsi0", "virtio0", "sata0", "ide0"), "lxc": ("rootfs",)}
 # What PVE answers when the digest no longer matches (QEMU, LXC).
 STALE = ("checksum mismatch", "detected modified configuration")
 
@@ -65,11 +64,11 @@ def read(guest: Guest) -> Current:
     client = get_client()
     config = pve_guests.config(client, guest.node, guest.type, guest.vmid)
     entries = pve_guests.pending(client, guest.node, guest.type, guest.vmid)
-    disk_key = next((k for k in BOOT_DISKS[guest.type] if _is_disk(config.get(k))), None)
+    disk_key = pve_guests.boot_disk(config, guest.type)
     settings = Settings(
         cores=int(config.get("cores") or 1),
         memory=int(config.get("memory") or 512),
-        disk=int(_size_gib(str(config.get(disk_key, "")))) if disk_key else 0,
+        disk=int(pve_guests.disk_size_gib(str(config.get(disk_key, "")))) if disk_key else 0,
         description=str(config.get("description") or ""),
         onboot=str(config.get("onboot", "0")) == "1",
         tags=";".join(sorted(t for t in re.split(r"[;, ]+", str(config.get("tags") or "")) if t)),
@@ -80,18 +79,6 @@ def read(guest: Guest) -> Current:
         if "pending" in e or e.get("delete")
     }
     return Current(settings, str(config.get("digest") or ""), disk_key, pending)
-
-
-def _is_disk(value) -> bool:
-    return value is not None and "media=cdrom" not in str(value)
-
-
-def _size_gib(drive: str) -> float:
-    match = re.search(r"size=(\d+(?:\.\d+)?)([KMGT]?)", drive)
-    if not match:
-        return 0
-    factor = {"K": 1 / 2**20, "M": 1 / 2**10, "G": 1, "T": 2**10, "": 1 / 2**30}[match.group(2)]
-    return float(match.group(1)) * factor
 
 
 def change(

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import App
 from scripts.fakepve_demo import DemoPve, load_cluster
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE
+from tests.guests.conftest import assign  # noqa: F401 - the fixture, for the deploy tests too
 
 CLUSTER = {
     "nodes": ["pve1", "pve2"],

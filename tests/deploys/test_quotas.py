@@ -28,33 +28,19 @@ def set_quota(app, username: str, **limits) -> None:
 
 
 @pytest.fixture
-def bob(app, pve, assign_vm):
+def bob(app, pve, assign):
     client = log_in(app, "bob", "user")
-    assign_vm(100, "bob")
+    assign(100, "bob")
     return client
-
-
-@pytest.fixture
-def assign_vm(app):
-    from app.services import ownership
-    from app.services import users as user_service
-
-    def do(vmid: int, username: str) -> None:
-        with app.app_context():
-            (guest,) = ownership.find_by_vmids([vmid])
-            ownership.assign(guest, user_service.find_by_username(username))
-            db.session.commit()
-
-    return do
 
 
 @pytest.mark.parametrize("limit", LIMITS)
 def test_a_deploy_over_a_quota_is_refused_reported_once_and_makes_nothing(
-    sentry, pve, assign_vm, limit
+    sentry, pve, assign, limit
 ):
     app, transport = sentry()
     client = log_in(app, "bob", "user")
-    assign_vm(100, "bob")
+    assign(100, "bob")
     value, message = LIMITS[limit]
     set_quota(app, "bob", **{limit: value})
     before = cluster_names(pve)

@@ -78,6 +78,36 @@ class DemoPve(FakePve):
             ("PUT", "/nodes/{node}/qemu/{vmid}/resize", self._qm_resize),
         ]
 
+    async def _qm_create(self, v, user):
+        """QEMU create, and restore from an archive this fake's vzdump wrote (over a stopped VM
+        with `force`, or as a new one); fakepve itself refuses to restore QEMU archives."""
+        if not v.get("archive"):
+            return await super()._qm_create(v, user)
+        node, vmid = v["node"], int(v["vmid"])
+        storage, _, volname = str(v["archive"]).partition(":")
+        archive = self.storages.get(storage, {}).get("volumes", {}).get(volname)
+        if archive is None or "config" not in archive:
+            raise PveError(500, f"unable to restore VM {vmid} - archive {v['archive']} not found")
+        existing = next((vm for vm in self.vms if vm.vmid == vmid), None)
+        if existing is not None and not v.get("force"):
+            raise PveError(500, f"unable to restore VM {vmid} - VM {vmid} already exists")
+        if existing is not None and existing.status != "stopped":
+            raise PveError(500, f"unable to restore VM {vmid} - VM is running")
+        old = archive.get("vmid")
+        config = {
+            k: str(value).replace(f"-{old}-", f"-{vmid}-") for k, value in archive["config"].items()
+        }
+
+        async def body():
+            await self.pause(5)
+            if existing is not None:
+                existing.config = dict(config)
+            else:
+                self.add_vm(vmid, archive["guest_name"], node=node, status="stopped", config=config)
+            return f"restore vma archive: {v['archive']}"
+
+        return await self.task(node, "qmrestore", vmid, user, body, lock=False)
+
     async def _qm_resize(self, values, user):
         """Grow a VM disk as PVE does (fakepve answers QEMU resize from the schema alone)."""
         vm = self.find(values["node"], values["vmid"])
@@ -113,6 +143,9 @@ class DemoPve(FakePve):
             stamp = time.strftime("%Y_%m_%d-%H_%M_%S", time.gmtime())
             name = f"vzdump-{kind}-{vmid}-{stamp}.{'tar' if kind == 'lxc' else 'vma'}.zst"
             add_backup_file(self, storage, vmid, name, 700 * 2**20)
+            # What a restore brings back (fakepve cannot restore a QEMU archive by itself).
+            volume = self.storages[storage]["volumes"][f"backup/{name}"]
+            volume.update(guest_name=guest.name, config=dict(guest.config))
             return f"INFO: Finished Backup of VM {vmid}"
 
         log = [f"INFO: starting new backup job: vzdump {vmid} --storage {storage}"]

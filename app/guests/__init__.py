@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("guests", __name__)
 
-from app.guests import config, routes  # noqa: E402,F401 - registers the views on bp
+from app.guests import backups, config, routes  # noqa: E402,F401 - registers the views on bp

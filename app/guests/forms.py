@@ -12,7 +12,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NoneOf, NumberRange, Regexp
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NoneOf,
+    NumberRange,
+    Regexp,
+)
 
 from app.models import GUEST_NAME_MAX
 from app.validation import PortalForm
@@ -109,6 +117,17 @@ class ConfigForm(ActionForm):
     was_description = TextAreaField(validators=[Length(max=8000)])
     was_onboot = HiddenField(validators=[Regexp(r"^[01]$")])
     was_tags = HiddenField(validators=[Length(max=500)])
+
+
+BACKUP_OPERATIONS = ("restore", "restore-new", "delete", "protect", "unprotect")
+
+
+class BackupActionForm(ActionForm):
+    """One operation on one listed backup; restoring over the guest needs its name typed."""
+
+    volid = HiddenField(validators=[InputRequired(), Length(max=500)])
+    operation = HiddenField(validators=[InputRequired(), AnyOf(BACKUP_OPERATIONS)])
+    confirm_name = StringField("Type the guest's name to confirm", validators=[Length(max=128)])
 
 
 class OwnerForm(PortalForm):

@@ -141,6 +141,36 @@ def backups(client: ProxmoxClient, node: str, storage: str, vmid: int) -> list[d
     )
 
 
+def delete_backup(client: ProxmoxClient, node: str, storage: str, volid: str) -> str:
+    """DELETE a backup volume; returns the UPID."""
+    return client.request("DELETE", f"nodes/{node}/storage/{storage}/content/{volid}")
+
+
+def protect_backup(
+    client: ProxmoxClient, node: str, storage: str, volid: str, protected: bool
+) -> None:
+    """PUT the backup's `protected` flag (synchronous)."""
+    path = f"nodes/{node}/storage/{storage}/content/{volid}"
+    client.request("PUT", path, protected=1 if protected else 0)
+
+
+def restore(
+    client: ProxmoxClient, node: str, guest_type: str, vmid: int, volid: str, storage: str,
+    force: bool,
+) -> str:  # fmt: skip
+    """Restore a backup into VMID (over an existing guest with force), its disks on storage;
+    returns the UPID.
+
+    QEMU restores with `archive`; LXC creates from the archive as `ostemplate` with `restore`.
+    """
+    params: dict[str, Any] = {"vmid": int(vmid), "storage": storage}
+    if force:
+        params["force"] = 1
+    if guest_type == "qemu":
+        return client.request("POST", f"nodes/{node}/qemu", archive=volid, **params)
+    return client.request("POST", f"nodes/{node}/lxc", ostemplate=volid, restore=1, **params)
+
+
 def backup_now(
     client: ProxmoxClient, node: str, vmid: int, storage: str, mode: str, compress: str
 ) -> str:

@@ -18,7 +18,7 @@ ACTIONS = (
     "snapshot", "rollback", "delsnapshot", "backup", "assign", "unassign",
     "create-user", "set-role", "enable-user", "disable-user", "change-password",
     "set-password", "login-failed", "deploy", "delete-app", "config", "resize", "set-quota",
-    "clone",
+    "clone", "restore", "restore-new", "delbackup", "protect", "unprotect",
 )  # fmt: skip
 
 

@@ -139,6 +139,8 @@ def finish(task: Task, exit_status: str) -> None:
     db.session.refresh(task)
     if changed and task.action == "delete" and task.succeeded:
         ownership.forget(task.vmid)
+    if changed and task.action == "restore-new" and task.succeeded:
+        _give_restored_guest(task)
     db.session.commit()
     if changed and task.failed and task.app_id is None:
         report_proxmox_error(
@@ -152,6 +154,17 @@ def finish(task: Task, exit_status: str) -> None:
             ),  # fmt: skip
             started_by=task.user,
         )
+
+
+def _give_restored_guest(task: Task) -> None:
+    """A guest restored as new belongs to the user who restored it (admins see it anyway)."""
+    if task.user is None or task.user.is_admin:
+        return
+    try:
+        (guest,) = ownership.find_by_vmids([task.vmid])
+    except (NotFoundError, ProxmoxError):  # gone already, or Proxmox away: an admin assigns it
+        return
+    ownership.assign(guest, task.user)
 
 
 def settle(pve_tasks: list[dict]) -> None:

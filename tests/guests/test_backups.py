@@ -31,3 +31,69 @@ def test_backup_form_rejects_unknown_storage(guests, admin_client):
                      mode="snapshot", compress="zstd")  # fmt: skip
     assert response.status_code == 400 and "Not a valid choice" in response.data.decode()
     assert not [p for m, p, _ in guests.requests if p.endswith("/vzdump")]
+
+
+CT_BACKUP = "vzdump-lxc-201-2026_11_28-03_00_00.tar.zst"
+VOLID = f"local:backup/{CT_BACKUP}"
+ACTION = url("lxc", 201, suffix="/backups/action")
+
+
+@pytest.fixture
+def ct_backup(guests):
+    add_backup_file(guests, "local", 201, CT_BACKUP, 123456789)
+    return guests
+
+
+def act(client, operation: str, volid: str = VOLID, **data):
+    return press(client, ACTION, volid=volid, operation=operation, **data)
+
+
+def follow(client, response) -> str:
+    assert "/tasks/" in response.location, response.location
+    return client.get(response.location).get_data(as_text=True)
+
+
+def test_protect_then_delete_is_refused_unprotect_then_delete(app, ct_backup, admin_client):
+    act(admin_client, "protect")
+    assert ct_backup.storages["local"]["volumes"][f"backup/{CT_BACKUP}"]["protected"] is True
+    page = admin_client.get(url("lxc", 201, suffix="/backups")).get_data(as_text=True)
+    assert "protected</span>" in page and "Delete this backup" not in page
+    refused = act(admin_client, "delete")
+    assert "protected" in admin_client.get(refused.location).get_data(as_text=True)
+    act(admin_client, "unprotect")
+    assert "Finished: OK" in follow(admin_client, act(admin_client, "delete"))
+    assert f"backup/{CT_BACKUP}" not in ct_backup.storages["local"]["volumes"]
+    assert last_task(app).action == "delbackup"
+
+
+def test_restore_over_needs_a_stopped_guest_and_its_name(app, ct_backup, admin_client):
+    refused = act(admin_client, "restore", confirm_name="db")
+    assert "Stop db first" in admin_client.get(refused.location).get_data(as_text=True)
+    ct_backup.guest(201).status = "stopped"
+    wrong = act(admin_client, "restore", confirm_name="nope")
+    assert "Type db exactly" in admin_client.get(wrong.location).get_data(as_text=True)
+    page = follow(admin_client, act(admin_client, "restore", confirm_name="db"))
+    assert "Finished: OK" in page
+    assert last_task(app).action == "restore" and last_task(app).vmid == 201
+    body = [b for m, p, b in ct_backup.requests if m == "POST" and p.endswith("/nodes/pve1/lxc")]
+    assert b"restore=1" in body[-1] and b"force=1" in body[-1] and b"vmid=201" in body[-1]
+
+
+def test_restore_as_new_makes_a_guest_that_belongs_to_the_user(app, ct_backup, assign):
+    from tests.conftest import log_in
+
+    client = log_in(app, "bob", "user")
+    assign(201, "bob")
+    page = follow(client, act(client, "restore-new"))
+    assert "Finished: OK" in page
+    task = last_task(app)
+    assert task.action == "restore-new" and task.vmid not in (101, 201, 301)
+    assert ct_backup.ct(task.vmid) is not None
+    assert client.get(url("lxc", task.vmid)).status_code == 200  # bob's
+
+
+def test_only_this_guests_backups_can_be_acted_on(ct_backup, admin_client):
+    add_backup_file(ct_backup, "local", 101, "vzdump-qemu-101-2026_11_28-03_00_00.vma.zst", 5)
+    other = "local:backup/vzdump-qemu-101-2026_11_28-03_00_00.vma.zst"
+    assert act(admin_client, "delete", volid=other).status_code == 404
+    assert act(admin_client, "explode").status_code == 302  # not an operation: form error

@@ -26,6 +26,7 @@ PROTECTION = {
     "guests.create_snapshot": "login",
     "guests.snapshot_operation": "login",
     "guests.backups": "login",
+    "guests.backup_action": "login",
     "guests.configure": "login",
     "guests.set_owner": "admin",
     "tasks.index": "login",
@@ -51,7 +52,7 @@ PROTECTION = {
 OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
-    "myapps.show", "myapps.delete", "myapps.clone", "guests.configure",
+    "myapps.show", "myapps.delete", "myapps.clone", "guests.configure", "guests.backup_action",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",
@@ -63,7 +64,7 @@ FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "r
               "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
               "input_root_password", "input_ssh_key", "onboot", "tags", "digest", "was_cores",
               "was_memory", "was_disk", "was_description", "was_onboot", "was_tags",
-              "guests")  # fmt: skip
+              "guests", "volid", "operation")  # fmt: skip
 HOSTILE = {
     "2^63": b"9223372036854775808",
     "2^31": b"2147483648",

@@ -1,0 +1,56 @@
+"""Operations on a guest's existing backups: restore (over it, or as a new guest), delete,
+protect. Making a backup is on the same page (app/guests/routes.py)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_login import current_user, login_required
+
+from app.errors import reported_refusal
+from app.exceptions import AppServiceError, ProxmoxError
+from app.guests import bp
+from app.guests.forms import BackupActionForm
+from app.guests.routes import GUEST_URL
+from app.services import backups, guests
+from app.services.quotas import QuotaExceeded
+
+
+@bp.post(GUEST_URL + "/backups/action")
+@login_required
+def backup_action(node: str, guest_type: str, vmid: int):
+    """One operation on one of the guest's listed backups; a task page for restores and
+    deletes, the backups page again otherwise (with what went wrong)."""
+    page = guests.load_backups(current_user, node, guest_type, vmid)
+    back = url_for("guests.backups", node=node, guest_type=guest_type, vmid=vmid)
+    form = BackupActionForm()
+    if not form.validate():
+        flash("The form expired; please try again.", "error")
+        return redirect(back)
+    backup = backups.find(page, form.volid.data)
+    guest, operation = page.guest, form.operation.data
+    try:
+        if operation in ("protect", "unprotect"):
+            backups.protect(current_user, guest, backup, operation == "protect")
+            flash(f"The backup is {operation}ed.", "success")
+            return redirect(back)
+        if operation == "restore" and (form.confirm_name.data or "").strip() != guest.name:
+            flash(f"Type {guest.name} exactly to restore over it.", "error")
+            return redirect(back)
+        if operation == "restore":
+            task = backups.restore_over(current_user, guest, backup, form.request_key.data)
+        elif operation == "restore-new":
+            task = backups.restore_as_new(current_user, guest, backup, form.request_key.data)
+        else:
+            task = backups.delete(current_user, guest, backup, form.request_key.data)
+    except QuotaExceeded as refusal:
+        flash(reported_refusal(refusal), "error")
+        return redirect(back)
+    except AppServiceError as refusal:
+        flash(refusal.message, "error")
+        return redirect(back)
+    except ProxmoxError as error:
+        if error.kind != "api":
+            raise
+        flash(f"Proxmox VE refused: {error.pve_message or error.message}", "error")
+        return redirect(back)
+    return redirect(url_for("tasks.show", task_id=task.id))

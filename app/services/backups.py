@@ -1,0 +1,86 @@
+"""A guest's backups, beyond making them: restore over the guest or as a new one, delete,
+protect. Each acts only on a backup listed for this guest (never on a volume id from a form
+alone); restores and deletes are Proxmox tasks followed like any other; all are audited.
+"""
+
+from __future__ import annotations
+
+from app.exceptions import AppServiceError, NotFoundError
+from app.extensions import db
+from app.models import Task, User
+from app.proxmox import deploys as pve_deploys
+from app.proxmox import get_client
+from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import Guest
+from app.services import audit, quotas, tasks
+from app.services.guests import BackupsPage
+
+
+def find(page: BackupsPage, volid: str) -> dict:
+    """The backup of page's guest with this volume id; NotFoundError for any other."""
+    for backup in page.backups:
+        if backup.get("volid") == volid:
+            return backup
+    raise NotFoundError("This guest has no such backup.")
+
+
+def delete(user: User, guest: Guest, backup: dict, request_key: str) -> Task:
+    """Delete the backup file (a task); PVE refuses a protected one."""
+    if backup.get("protected"):
+        raise AppServiceError("This backup is protected: unprotect it first to delete it.")
+    storage, volid = backup["storage"], backup["volid"]
+    return tasks.start(
+        user, guest, "delbackup",
+        lambda c: pve_guests.delete_backup(c, guest.node, storage, volid), request_key, volid,
+    )  # fmt: skip
+
+
+def protect(user: User, guest: Guest, backup: dict, protected: bool) -> None:
+    """Mark the backup protected (pruning and deleting leave it alone) or not."""
+    storage, volid = backup["storage"], backup["volid"]
+    pve_guests.protect_backup(get_client(), guest.node, storage, volid, protected)
+    target = audit.target_of(guest.type, guest.vmid, guest.node)
+    audit.record(user, "protect" if protected else "unprotect", target, "done", backup["volid"])
+    db.session.commit()
+
+
+def restore_over(user: User, guest: Guest, backup: dict, request_key: str) -> Task:
+    """Replace the guest's disks and configuration with the backup's (a task). The guest must
+    be stopped; what it holds now is lost."""
+    if guest.status != "stopped":
+        raise AppServiceError(f"Stop {guest.name} first: only a stopped guest can be restored.")
+    volid, storage = backup["volid"], disk_storage(guest)
+    return tasks.start(
+        user, guest, "restore",
+        lambda c: pve_guests.restore(c, guest.node, guest.type, guest.vmid, volid, storage, True),
+        request_key, f"over it, from {volid}",
+    )  # fmt: skip
+
+
+def disk_storage(guest: Guest) -> str:
+    """Where the guest's boot disk is: where a restore puts the disks (one Proxmox call)."""
+    config = pve_guests.config(get_client(), guest.node, guest.type, guest.vmid)
+    disk = pve_guests.boot_disk(config, guest.type)
+    if disk is None:
+        raise AppServiceError(f"{guest.name} has no disk to tell where to restore to.")
+    return str(config[disk]).split(":", 1)[0]
+
+
+def restore_as_new(user: User, guest: Guest, backup: dict, request_key: str) -> Task:
+    """A new guest from the backup, under the next free VMID, on the same node (a task); once
+    made, it belongs to the user who restored it. Counted against their quota like the
+    original."""
+    quotas.check(
+        user, {"guests": 1, "cores": guest.maxcpu, "memory": guest.maxmem // 2**20,
+               "disk": guest.maxdisk // 2**30}, "restore",
+    )  # fmt: skip
+    storage = disk_storage(guest)
+    vmid = pve_deploys.next_free_vmid(get_client())
+    new = Guest(vmid, guest.name, guest.type, guest.node, "stopped")
+    volid = backup["volid"]
+    # The new guest is the user's once the task has made it (app.services.tasks.finish).
+    return tasks.start(
+        user, new, "restore-new",
+        lambda c: pve_guests.restore(c, guest.node, guest.type, vmid, volid, storage, False),
+        request_key, f"as {guest.type}/{vmid}, from {volid} of {guest.vmid}",
+    )  # fmt: skip

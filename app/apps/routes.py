@@ -28,6 +28,13 @@ def index():
     )
 
 
+@bp.get("/apps/templates")
+@login_required
+def templates():
+    """The cluster's VM templates: each makes a VM through the deploy form (one Proxmox call)."""
+    return render_template("apps/templates.html", templates=catalog.templates())
+
+
 @bp.get("/apps/<app_id>")
 @login_required
 def show(app_id: str):
@@ -92,7 +99,8 @@ def _checked_request(form, options) -> deploys.DeployRequest | None:
     adds = {"guests": 1, "cores": form.cores.data, "memory": form.memory.data,
             "disk": form.disk.data}  # fmt: skip
     try:
-        quotas.check(current_user, adds, "deploy")
+        making = "new VM" if options.app.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
+        quotas.check(current_user, adds, making)
     except quotas.QuotaExceeded as refusal:
         form.form_errors.append(reported_refusal(refusal))
         return None

@@ -9,7 +9,7 @@ from flask import current_app
 from app.catalog import CatalogApp
 from app.exceptions import NotFoundError, ProxmoxError
 from app.proxmox import get_client
-from app.proxmox.cluster import ClusterResources, cluster_resources, storage_volumes
+from app.proxmox.cluster import ClusterResources, Guest, cluster_resources, storage_volumes
 
 SEARCH_MAX = 100
 
@@ -31,9 +31,51 @@ def get(app_id: str) -> CatalogApp:
     return app
 
 
+TEMPLATE_PREFIX = "tpl-"
+
+
 def find(app_id: str) -> CatalogApp | None:
-    """The app with this id, or None (an app deployed before it left the catalog)."""
-    return current_app.extensions["catalog"].get(app_id)
+    """The app with this id — from the catalog, or `tpl-<vmid>`: a VM template of the cluster
+    (one Proxmox call) — or None (e.g. an app deployed before it left the catalog)."""
+    app = current_app.extensions["catalog"].get(app_id)
+    if app is None and app_id.startswith(TEMPLATE_PREFIX):
+        vmid = app_id.removeprefix(TEMPLATE_PREFIX)
+        if vmid.isdigit() and len(vmid) < 10:
+            return next((t for t in templates() if t.id == app_id), None)
+    return app
+
+
+def templates() -> list[CatalogApp]:
+    """Every QEMU template of the cluster as an app: a VM made from it with cloud-init (a
+    user and an SSH key), its resources chosen on the form (one Proxmox call)."""
+    return [
+        template_app(g) for g in cluster_resources(get_client()).guests
+        if g.template and g.type == "qemu"
+    ]  # fmt: skip
+
+
+def template_app(template: Guest) -> CatalogApp:
+    """The app that makes a VM from this template, through the deploy pipeline."""
+    cores, memory = max(1, template.maxcpu), max(256, template.maxmem // 2**20)
+    disk = max(1, template.maxdisk // 2**30)
+    return CatalogApp.model_validate({
+        "id": f"{TEMPLATE_PREFIX}{template.vmid}", "name": template.name,
+        "description": f"A VM cloned from the template {template.name} on {template.node}, "
+                       "with a cloud-init user and SSH key.",
+        "category": "Templates", "version": "-", "website": "https://pve.proxmox.com/",
+        "icon": "template.svg", "guest_type": "qemu", "source": {"template": template.name},
+        "resources": {"cores": {"default": cores, "minimum": 1},
+                      "memory": {"default": memory, "minimum": 128},
+                      "disk": {"default": disk, "minimum": disk}},
+        "inputs": [
+            {"name": "user", "label": "Cloud-init user", "type": "string", "target": "ciuser",
+             "required": True, "default": "admin", "pattern": "^[a-z_][a-z0-9_-]{0,31}$",
+             "help": "Lower-case letters, digits, '-' and '_'."},
+            {"name": "ssh_key", "label": "SSH public key", "type": "ssh-key",
+             "target": "sshkeys", "required": True},
+        ],
+        "outputs": [{"label": "SSH", "value": "ssh://{user}@{ip}/", "kind": "text"}],
+    })  # fmt: skip
 
 
 def search(category: str, text: str) -> list[CatalogApp]:

@@ -30,7 +30,7 @@ from app.models import App, AppStep, Task, aware, utcnow
 from app.proxmox import ProxmoxClient, get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import cluster_resources
-from app.services import audit, clone_steps, deploy_steps, secrets
+from app.services import audit, catalog, clone_steps, deploy_steps, secrets
 from app.services import deploy_teardown as teardown
 from app.services import tasks as task_service
 
@@ -200,8 +200,7 @@ def run(app_id: int) -> None:
             log.info("App %s: another worker holds it, or it has ended.", app_id)
             return
         log.info("Deploying app %s (%s, attempt %s).", app.id, app.status, app.attempts)
-        spec = current_app.extensions["catalog"].get(app.catalog_id)
-        deploy = Deploy(app, spec, get_client())
+        deploy = Deploy(app, catalog.find(app.catalog_id), get_client())
         if app.status == "deleting":
             teardown.delete(deploy)
         elif app.attempts > int(current_app.config["DEPLOY_MAX_ATTEMPTS"]):

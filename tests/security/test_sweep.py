@@ -36,6 +36,7 @@ PROTECTION = {
     "apps.index": "login",
     "apps.show": "login",
     "apps.deploy": "login",
+    "apps.templates": "login",
     "myapps.index": "login",
     "myapps.show": "login",
     "myapps.progress": "login",

@@ -84,3 +84,39 @@ def test_an_admin_sets_a_quota_on_the_users_page_and_the_user_sees_it(app, bob):
     mine = bob.get("/my-apps").get_data(as_text=True)
     assert "Your quota" in mine and "512 MiB of 4096 MiB" in mine and "1 of 3" in mine
     assert bob.get(f"/admin/users/{bob_id}").status_code == 403
+
+
+@pytest.mark.parametrize(("field", "value", "limit", "message"), [
+    ("cores", "3", {"cores": 2}, "cores quota: 3 cores of 2 allowed"),
+    ("disk", "12", {"disk": 10}, "disk quota: 12 GiB of disk of 10 allowed"),
+    ("memory", "1024", {"memory": 900}, "memory quota: 1024 MiB of memory of 900 allowed"),
+])  # fmt: skip
+def test_a_settings_change_over_a_quota_is_refused(app, bob, pve, field, value, limit, message):
+    from tests.guests.test_config import Fields
+
+    set_quota(app, "bob", **limit)
+    path = "/guests/pve1/qemu/100/config"
+    parser = Fields()
+    parser.feed(bob.get(path).get_data(as_text=True))
+    response = bob.post(path, data={**parser.values, field: value})
+    assert response.status_code == 400
+    assert f"This change goes over your {message}" in response.get_data(as_text=True)
+    assert int(pve.vm(100).config["cores"]) == 1 and int(pve.vm(100).config["memory"]) == 512
+
+
+def test_a_clone_and_a_restore_as_new_over_the_guests_quota_are_refused(app, bob, pve):
+    from scripts.fakepve_demo import add_backup_file
+
+    data = {**WORDPRESS_FORM, "request_key": "d" * 32}
+    assert bob.post("/apps/wordpress/deploy", data=data).status_code == 302
+    set_quota(app, "bob", guests=2, memory=3000)
+    refused = bob.post("/my-apps/1/clone", data={"name": "x", "node": "pve2",
+                                                  "request_key": "f" * 32})  # fmt: skip
+    assert "This clone goes over your guests quota: 3 guests of 2 allowed" in refused.get_data(True)
+    add_backup_file(pve, "local", 100, "vzdump-qemu-100-2026_11_28-03_00_00.vma.zst", 5)
+    volid = "local:backup/vzdump-qemu-100-2026_11_28-03_00_00.vma.zst"
+    response = bob.post("/guests/pve1/qemu/100/backups/action", data={
+        "volid": volid, "operation": "restore-new", "request_key": "a1" * 16})  # fmt: skip
+    flashed = bob.get(response.location).get_data(as_text=True)
+    assert "This restore goes over your guests quota: 3 guests of 2 allowed" in flashed
+    assert len(apps_in(app)) == 1 and len(pve.vms) == 4  # 2 templates, VM 100, the blog

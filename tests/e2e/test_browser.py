@@ -1,5 +1,5 @@
-"""In a real browser: a user takes their guest through start, snapshot, stop, rollback, backup
-and delete, watching each task finish live; the admin sees it all in the audit log. A user
+"""In a real browser: a user takes their guest through start, snapshot, stop, rollback, backup,
+restore and delete, watching each task finish live; the admin sees it all in the audit log. A user
 deploys a container app and a VM app from the catalog, watches them come up, opens the URL,
 clones the VM app and changes the copy's memory.
 
@@ -120,6 +120,10 @@ def test_user_runs_a_guest_through_its_life(browser, web, console_errors):
     assert watch_task(user)
     user.goto(web.url + GUEST + "/backups")
     expect(user.locator("table")).to_contain_text("vzdump-qemu-108-")
+    user.click("summary:has-text('Restore…')")
+    user.fill("input[name=confirm_name]", "ci-runner-2")
+    user.click("button:has-text('Restore over ci-runner-2')")
+    assert watch_task(user), "the restore should still run when its page opens"
 
     user.goto(web.url + GUEST)
     user.click("summary:has-text('Delete…')")
@@ -131,7 +135,7 @@ def test_user_runs_a_guest_through_its_life(browser, web, console_errors):
 
     admin.goto(web.url + "/audit?user=bob")
     actions = admin.locator("tbody tr td:nth-child(4)").all_inner_texts()
-    assert actions == ["delete", "backup", "rollback", "stop", "snapshot", "start"]
+    assert actions == ["delete", "restore", "backup", "rollback", "stop", "snapshot", "start"]
     admin.goto(web.url + "/audit?action=assign")
     expect(admin.locator("tbody")).to_contain_text("alice")
 

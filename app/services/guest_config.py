@@ -121,8 +121,8 @@ def change(
         size = int(changed["disk"][1])
         outcome.task = tasks.start(
             user, guest, "resize",
-            lambda c: str(pve_deploys.resize_disk(
-                c, guest.node, guest.type, guest.vmid, str(now.disk_key), size)),
+            lambda c: pve_deploys.resize_disk(
+                c, guest.node, guest.type, guest.vmid, str(now.disk_key), size),
             request_key, detail,
         )  # fmt: skip
     else:

@@ -27,11 +27,14 @@ def start(
     user: User,
     guest: Guest,
     action: str,
-    call: Callable[[ProxmoxClient], str],
+    call: Callable[[ProxmoxClient], str | None],
     request_key: str,
     detail: str | None = None,
 ) -> Task:
     """Run call (which returns a UPID) once per request_key and record it; returns the Task.
+
+    A call that Proxmox did at once, without a task (e.g. a disk resize on PVE 7), is
+    recorded as a task that has ended OK.
 
     When Proxmox refuses, the refusal goes to the audit log, nothing else is kept, and the
     ProxmoxError is raised for the page to show PVE's reason.
@@ -60,7 +63,10 @@ def start(
             audit.record(user, action, target, result, error.pve_message or error.message)
         db.session.commit()
         raise
-    task.upid, task.status = str(upid), "running"
+    if upid:
+        task.upid, task.status = str(upid), "running"
+    else:
+        task.status, task.exit_status, task.ended_at = "stopped", "OK", utcnow()
     audit.record(user, action, target, "started", detail, task)
     db.session.commit()
     return task

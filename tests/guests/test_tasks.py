@@ -125,3 +125,17 @@ def test_the_guest_page_ends_tasks_nobody_watched(sentry, guests):
     assert '"badge badge-paused">running' not in listing and ">OK</span>" in listing
     assert "start failed: unexpected error" in listing
     assert len([e for e in transport.events() if e["tags"]["error_type"] == "proxmox"]) == 1
+
+
+def test_a_call_done_at_once_without_a_task_is_recorded_as_ended(app, guests):
+    """PVE 7 resizes a disk without a task (its answer is null): nothing to follow."""
+    from app.proxmox.cluster import Guest
+    from app.services import tasks
+    from app.services import users as user_service
+
+    with app.app_context():
+        user = user_service.create_user("carol", "carol-password-1", "admin", None)
+        guest = Guest(101, "web", "qemu", "pve1", "stopped")
+        task = tasks.start(user, guest, "resize", lambda client: None, "f0" * 16, "scsi0 → 40G")
+        assert (task.status, task.exit_status, task.upid) == ("stopped", "OK", None)
+        assert task.succeeded and tasks.follow(task).lines == []

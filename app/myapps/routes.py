@@ -40,19 +40,21 @@ def show(deployed_id: int):
 
 
 def _render(app, clone_form: CloneForm | None = None) -> str:
-    page, guest_problem = None, None
+    page, guest_problem, cluster = None, None, None
     if app.status in ("running", "stopped"):
+        cluster = cluster_resources(get_client())  # the guest and the clone's nodes, one call
         try:
-            page = deploys.guest_page(current_user, app, request.args.get("timeframe", "hour"))
+            timeframe = request.args.get("timeframe", "hour")
+            page = deploys.guest_page(current_user, app, timeframe, cluster)
         except NotFoundError:
             guest_problem = f"Its guest ({app.guest_type}/{app.vmid}) is no longer in the cluster."
     if clone_form is None:
         clone_form = CloneForm(node=app.node, name=f"{app.name}-copy"[:63])
-        if page is not None:  # it can be cloned
-            clone_form.node.choices = _clone_nodes(app, cluster_resources(get_client()))
+        if page is not None and cluster is not None:
+            clone_form.node.choices = _clone_nodes(app, cluster)
     return render_template(
         "myapps/show.html", app=app, spec=catalog.find(app.catalog_id), form=ActionForm(),
-        page=page, guest_problem=guest_problem, input_labels=_input_labels(app),
+        page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
         clone_form=clone_form, **_log(app, 0),
     )  # fmt: skip
 
@@ -69,7 +71,8 @@ def progress(deployed_id: int):
         return "", 200, {"HX-Redirect": url_for("myapps.index")}
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template(
-        "myapps/_progress.html", app=app, poll=True, input_labels=_input_labels(app),
+        "myapps/_progress.html", app=app, poll=True,
+        input_labels=catalog.input_labels(app.catalog_id),
         **_log(app, start),
     )  # fmt: skip
     # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
@@ -90,12 +93,6 @@ def _usage() -> quotas.Usage | None:
     if not any(limit is not None for limit in quotas.limits_of(current_user).values()):
         return None
     return quotas.usage(current_user)
-
-
-def _input_labels(app) -> dict[str, str]:
-    """The catalog's labels of the app's inputs (none if the app left the catalog)."""
-    spec = catalog.find(app.catalog_id)
-    return {field.name: field.label for field in spec.inputs} if spec else {}
 
 
 def _log(app, start: int) -> dict:

@@ -32,6 +32,22 @@ def get(app_id: str) -> CatalogApp:
 
 
 TEMPLATE_PREFIX = "tpl-"
+# What a VM made from a template asks for, besides name and resources.
+TEMPLATE_INPUTS = [
+    {"name": "user", "label": "Cloud-init user", "type": "string", "target": "ciuser",
+     "required": True, "default": "admin", "pattern": "^[a-z_][a-z0-9_-]{0,31}$",
+     "help": "Lower-case letters, digits, '-' and '_'."},
+    {"name": "ssh_key", "label": "SSH public key", "type": "ssh-key", "target": "sshkeys",
+     "required": True},
+]  # fmt: skip
+
+
+def input_labels(app_id: str) -> dict[str, str]:
+    """The labels of an app's inputs by name, without asking Proxmox (for every poll)."""
+    if app_id.startswith(TEMPLATE_PREFIX):
+        return {str(field["name"]): str(field["label"]) for field in TEMPLATE_INPUTS}
+    app = current_app.extensions["catalog"].get(app_id)
+    return {field.name: field.label for field in app.inputs} if app else {}
 
 
 def find(app_id: str) -> CatalogApp | None:
@@ -67,13 +83,7 @@ def template_app(template: Guest) -> CatalogApp:
         "resources": {"cores": {"default": cores, "minimum": 1},
                       "memory": {"default": memory, "minimum": 128},
                       "disk": {"default": disk, "minimum": disk}},
-        "inputs": [
-            {"name": "user", "label": "Cloud-init user", "type": "string", "target": "ciuser",
-             "required": True, "default": "admin", "pattern": "^[a-z_][a-z0-9_-]{0,31}$",
-             "help": "Lower-case letters, digits, '-' and '_'."},
-            {"name": "ssh_key", "label": "SSH public key", "type": "ssh-key",
-             "target": "sshkeys", "required": True},
-        ],
+        "inputs": TEMPLATE_INPUTS,
         "outputs": [{"label": "SSH", "value": "ssh://{user}@{ip}/", "kind": "text"}],
     })  # fmt: skip
 

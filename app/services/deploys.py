@@ -18,6 +18,7 @@ from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import App, User
 from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import ClusterResources
 from app.services import audit, clone_steps, deploy_steps, guests, ownership, secrets
 from app.services import tasks as task_service
 
@@ -125,11 +126,12 @@ def delete(user: User, app: App) -> None:
     jobs.run_app(app.id)
 
 
-def guest_page(user: User, app: App, timeframe: str) -> guests.GuestPage:
+def guest_page(user: User, app: App, timeframe: str, cluster: ClusterResources) -> guests.GuestPage:
     """The guest page's data for the app's guest (NotFoundError when it is gone)."""
     if timeframe not in pve_guests.TIMEFRAMES:
         timeframe = "hour"
-    guest, host = ownership.locate(user, app.node, app.guest_type, int(app.vmid or 0))
+    vmid = int(app.vmid or 0)
+    guest, host = ownership.locate(user, app.node, app.guest_type, vmid, cluster)
     return guests.load(guest, host, timeframe)
 
 

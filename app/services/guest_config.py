@@ -62,8 +62,19 @@ class Outcome:
 def read(guest: Guest) -> Current:
     """The guest's settings, digest and pending changes (two Proxmox calls)."""
     client = get_client()
-    config = pve_guests.config(client, guest.node, guest.type, guest.vmid)
+    current = _current(guest)
     entries = pve_guests.pending(client, guest.node, guest.type, guest.vmid)
+    current.pending = {
+        e["key"]: (str(e.get("value", "")), "(removed)" if e.get("delete") else str(e["pending"]))
+        for e in entries
+        if "pending" in e or e.get("delete")
+    }
+    return current
+
+
+def _current(guest: Guest) -> Current:
+    """The guest's settings and digest (one Proxmox call)."""
+    config = pve_guests.config(get_client(), guest.node, guest.type, guest.vmid)
     disk_key = pve_guests.boot_disk(config, guest.type)
     settings = Settings(
         cores=int(config.get("cores") or 1),
@@ -73,12 +84,7 @@ def read(guest: Guest) -> Current:
         onboot=str(config.get("onboot", "0")) == "1",
         tags=";".join(sorted(t for t in re.split(r"[;, ]+", str(config.get("tags") or "")) if t)),
     )
-    pending = {
-        e["key"]: (str(e.get("value", "")), "(removed)" if e.get("delete") else str(e["pending"]))
-        for e in entries
-        if "pending" in e or e.get("delete")
-    }
-    return Current(settings, str(config.get("digest") or ""), disk_key, pending)
+    return Current(settings, str(config.get("digest") or ""), disk_key)
 
 
 def change(
@@ -91,7 +97,7 @@ def change(
     (quotas.QuotaExceeded) — then the config (with the digest), then the disk (a task).
     Audited with old -> new values.
     """
-    now = read(guest)
+    now = _current(guest)
     if now.digest != digest:
         return Outcome(stale=_differences(opened, now.settings))
     changed = {
@@ -113,7 +119,7 @@ def change(
             )
         except ProxmoxError as error:
             if any(text in (error.pve_message or "") for text in STALE):
-                return Outcome(stale=_differences(opened, read(guest).settings))
+                return Outcome(stale=_differences(opened, _current(guest).settings))
             raise
     detail = ", ".join(f"{k} {old} → {new}" for k, (old, new) in changed.items())
     outcome = Outcome(changed=changed)

@@ -56,10 +56,13 @@ def visible_resources(user: User) -> ClusterResources:
     return restrict(cluster_resources(get_client()), user)
 
 
-def locate(user: User, node: str, guest_type: str, vmid: int) -> tuple[Guest, Node]:
-    """The guest at node/type/vmid and its node, if user may see it; NotFoundError otherwise."""
+def locate(
+    user: User, node: str, guest_type: str, vmid: int, cluster: ClusterResources | None = None
+) -> tuple[Guest, Node]:
+    """The guest at node/type/vmid and its node, if user may see it; NotFoundError otherwise.
+    One Proxmox call, unless the caller passes the cluster it already has."""
     if guest_type in GUEST_TYPES:
-        resources = visible_resources(user)
+        resources = restrict(cluster, user) if cluster else visible_resources(user)
         for guest in resources.guests:
             if (guest.node, guest.type, guest.vmid) == (node, guest_type, vmid):
                 host = next((n for n in resources.nodes if n.name == node), Node(node, "unknown"))

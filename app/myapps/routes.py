@@ -66,9 +66,15 @@ def progress(deployed_id: int):
     try:
         app = deploys.get_for(current_user, deployed_id)
     except NotFoundError:  # a clone that failed is removed: its source app says why
-        flash("That app no longer exists: a clone that fails is removed, and its source app "
-              "says why.", "error")  # fmt: skip
-        return "", 200, {"HX-Redirect": url_for("myapps.index")}
+        return (
+            "",
+            200,
+            {
+                "HX-Redirect": _after_a_failed_clone(
+                    int_arg(request.args, "source", 0, 0, MAX_ID, [])
+                )
+            },
+        )
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template(
         "myapps/_progress.html", app=app, poll=True,
@@ -77,6 +83,17 @@ def progress(deployed_id: int):
     )  # fmt: skip
     # Once it has ended, the whole page again: outputs, the guest's buttons and charts.
     return fragment, 200, ({} if app.busy else {"HX-Refresh": "true"})
+
+
+def _after_a_failed_clone(source_id: int) -> str:
+    """The source's page, which says why the clone failed; My apps if there is none to see."""
+    try:
+        source = deploys.get_for(current_user, source_id)
+    except NotFoundError:
+        flash("That app no longer exists: a clone that fails is removed, and its source app "
+              "says why.", "error")  # fmt: skip
+        return url_for("myapps.index")
+    return url_for("myapps.show", deployed_id=source.id)
 
 
 def _clone_nodes(app, resources) -> list[str]:

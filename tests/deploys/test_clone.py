@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from app import jobs
 from tests.conftest import log_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 from tests.deploys.test_pipeline import NGINX_FORM
@@ -98,7 +99,9 @@ def test_cloning_a_missing_or_others_app_is_404_and_a_taken_name_a_form_error(ap
 
 
 @pytest.mark.parametrize("kind", ["vm", "container"])
-def test_a_failed_clone_leaves_no_app_no_guest_no_snapshot_and_one_event(sentry, pve, kind):
+def test_a_failed_clone_leaves_no_app_no_guest_no_snapshot_and_one_event(
+    sentry, pve, kind, monkeypatch
+):
     app, transport = sentry()
     client = log_in(app, "bob", "user")
     if kind == "vm":
@@ -110,7 +113,13 @@ def test_a_failed_clone_leaves_no_app_no_guest_no_snapshot_and_one_event(sentry,
     kind_path = "qemu" if kind == "vm" else "lxc"
     path = f"/nodes/{source.node}/{kind_path}/{source.vmid}/clone"
     pve.fail("POST", path, 500, "clone failed: disk full")
+    run_app = jobs.run_app
+    monkeypatch.setattr(jobs, "run_app", lambda app_id: None)  # queued, not yet taken
     assert clone(client, source.id, "the-copy", node=source.node).status_code == 302
+    polled = client.get("/my-apps/2").get_data(as_text=True)
+    assert f'hx-get="/my-apps/2/progress?start=0&amp;source={source.id}"' in polled
+    with app.app_context():
+        run_app(2)
     assert [a.id for a in apps_in(app)] == [source.id]  # no new App row
     assert cluster_names(pve) == before  # no orphaned guest
     guest = pve.vm(source.vmid) if kind == "vm" else pve.ct(source.vmid)
@@ -120,8 +129,10 @@ def test_a_failed_clone_leaves_no_app_no_guest_no_snapshot_and_one_event(sentry,
     page = client.get(f"/my-apps/{source.id}").get_data(as_text=True)
     assert "Cloning it to the-copy failed at “Clone the source" in page
     assert events[0]["event_id"] in page and "clone failed: disk full" in page
-    poll = client.get("/my-apps/2/progress")
-    assert poll.headers["HX-Redirect"] == "/my-apps"
+    # The clone's page was polling with its source: the poll lands there, where it says why.
+    poll = client.get(f"/my-apps/2/progress?source={source.id}")
+    assert poll.headers["HX-Redirect"] == f"/my-apps/{source.id}"
+    assert client.get("/my-apps/2/progress").headers["HX-Redirect"] == "/my-apps"
 
 
 def test_a_clone_over_the_quota_is_refused(app, pve):

@@ -131,6 +131,7 @@ def clone(deployed_id: int):
     resources = cluster_resources(get_client())
     form = CloneForm()
     form.node.choices = _clone_nodes(source, resources)
+    deploys.note_resources(source, resources)  # the copy has (and counts) what is there now
     if form.validate():
         taken = deploy_options.name_taken(resources, current_user, form.name.data)
         if taken:

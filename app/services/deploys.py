@@ -20,6 +20,7 @@ from app.models import App, User
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import ClusterResources
 from app.services import audit, clone_steps, deploy_steps, guests, ownership, secrets
+from app.services.deploy_options import GIB, MIB
 from app.services import tasks as task_service
 
 
@@ -132,7 +133,24 @@ def guest_page(user: User, app: App, timeframe: str, cluster: ClusterResources) 
         timeframe = "hour"
     vmid = int(app.vmid or 0)
     guest, host = ownership.locate(user, app.node, app.guest_type, vmid, cluster)
+    note_resources(app, cluster)
     return guests.load(guest, host, timeframe)
+
+
+def note_resources(app: App, cluster: ClusterResources) -> None:
+    """Record the cores, memory and disk the app's guest has now: a change made in its
+    settings or in Proxmox shows on the app, and a clone copies (and counts) what is there."""
+    guest = next(
+        (g for g in cluster.guests if g.vmid == app.vmid and g.type == app.guest_type), None
+    )
+    if guest is None:
+        return
+    live = {"cores": guest.maxcpu, "memory": guest.maxmem // MIB, "disk": guest.maxdisk // GIB}
+    changed = {name: value for name, value in live.items() if value and getattr(app, name) != value}
+    for name, value in changed.items():
+        setattr(app, name, value)
+    if changed:
+        db.session.commit()
 
 
 def current_log(app: App, start: int) -> task_service.Progress | None:

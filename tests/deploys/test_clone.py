@@ -143,3 +143,17 @@ def test_a_clone_over_the_quota_is_refused(app, pve):
     assert refused.status_code == 400
     assert "This clone goes over your guests quota: 2 guests of 1 allowed" in refused.get_data(True)
     assert len(apps_in(app)) == 1
+
+
+def test_a_clone_copies_and_counts_what_the_source_has_now(app, pve):
+    client = log_in(app, "bob", "user")
+    deployed(client, "wordpress", WORDPRESS_FORM)
+    source = apps_in(app)[0]
+    pve.vm(source.vmid).config["memory"] = "3072"  # changed since the deploy, in Proxmox
+    assert "2 cores, 3072 MiB, 20 GiB" in client.get("/my-apps/1").get_data(as_text=True)
+    set_quota(app, "bob", memory=6000)
+    refused = clone(client, 1, "blog-copy")
+    assert "6144 MiB of memory of 6000 allowed" in refused.get_data(True)
+    set_quota(app, "bob", memory=None)
+    assert clone(client, 1, "blog-copy").status_code == 302
+    assert apps_in(app)[1].memory == 3072 == int(pve.vm(apps_in(app)[1].vmid).config["memory"])

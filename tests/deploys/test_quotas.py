@@ -23,7 +23,10 @@ LIMITS = {
 def set_quota(app, username: str, **limits) -> None:
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == username))
-        db.session.add(Quota(user_id=user.id, **limits))
+        quota = db.session.get(Quota, user.id) or Quota(user_id=user.id)
+        for name, limit in limits.items():
+            setattr(quota, name, limit)
+        db.session.add(quota)
         db.session.commit()
 
 

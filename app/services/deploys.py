@@ -20,8 +20,8 @@ from app.models import App, User
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import ClusterResources
 from app.services import audit, clone_steps, deploy_steps, guests, ownership, secrets
-from app.services.deploy_options import GIB, MIB
 from app.services import tasks as task_service
+from app.services.deploy_options import GIB, MIB
 
 
 @dataclass

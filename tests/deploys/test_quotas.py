@@ -86,6 +86,9 @@ def test_an_admin_sets_a_quota_on_the_users_page_and_the_user_sees_it(app, bob):
         assert entry.detail == "guests 3, cores ∞, memory 4096, disk ∞"
     mine = bob.get("/my-apps").get_data(as_text=True)
     assert "Your quota" in mine and "512 MiB of 4096 MiB" in mine and "1 of 3" in mine
+    admin.post(f"/admin/users/{bob_id}", data={"guests": "1", "memory": "256"})
+    mine = bob.get("/my-apps").get_data(as_text=True)
+    assert "limit reached" in mine and "256 MiB over the limit: nothing more can be added" in mine
     assert bob.get(f"/admin/users/{bob_id}").status_code == 403
 
 

@@ -55,7 +55,8 @@ def _render(app, clone_form: CloneForm | None = None) -> str:
     return render_template(
         "myapps/show.html", app=app, spec=catalog.find(app.catalog_id), form=ActionForm(),
         page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
-        clone_form=clone_form, **_log(app, 0),
+        clone_form=clone_form, size=deploys.size_now(app, cluster) if cluster else app,
+        **_log(app, 0),
     )  # fmt: skip
 
 
@@ -77,7 +78,7 @@ def progress(deployed_id: int):
         )
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template(
-        "myapps/_progress.html", app=app, poll=True,
+        "myapps/_progress.html", app=app, poll=True, size=app,
         input_labels=catalog.input_labels(app.catalog_id),
         **_log(app, start),
     )  # fmt: skip
@@ -131,19 +132,19 @@ def clone(deployed_id: int):
     resources = cluster_resources(get_client())
     form = CloneForm()
     form.node.choices = _clone_nodes(source, resources)
-    deploys.note_resources(source, resources)  # the copy has (and counts) what is there now
+    size = deploys.size_now(source, resources)  # the copy has (and counts) what is there now
     if form.validate():
         taken = deploy_options.name_taken(resources, current_user, form.name.data)
         if taken:
             form.name.errors = [taken]
         else:
-            adds = {"guests": 1, "cores": source.cores, "memory": source.memory,
-                    "disk": source.disk}  # fmt: skip
+            adds = {"guests": 1, "cores": size.cores, "memory": size.memory, "disk": size.disk}
             try:
                 quotas.check(current_user, adds, "clone")
                 copy = deploys.clone(
-                    current_user, source, form.name.data, form.node.data, form.request_key.data
-                )
+                    current_user, source, size, form.name.data, form.node.data,
+                    form.request_key.data,
+                )  # fmt: skip
                 return redirect(url_for("myapps.show", deployed_id=copy.id))
             except quotas.QuotaExceeded as refusal:
                 form.form_errors.append(reported_refusal(refusal))

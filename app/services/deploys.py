@@ -72,9 +72,9 @@ def start(user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str)
     return app
 
 
-def clone(user: User, source: App, name: str, node: str, request_key: str) -> App:
-    """Record a clone of source (its catalog id, resources, non-secret inputs; a new name) and
-    queue it; the caller checked the name, the node and the quota."""
+def clone(user: User, source: App, size: Size, name: str, node: str, request_key: str) -> App:
+    """Record a clone of source (its catalog id, non-secret inputs, the size its guest has now;
+    a new name) and queue it; the caller checked the name, the node and the quota."""
     existing = started_by(user, request_key)
     if existing is not None:
         return existing
@@ -84,8 +84,8 @@ def clone(user: User, source: App, name: str, node: str, request_key: str) -> Ap
         )
     app = App(
         request_key=request_key, catalog_id=source.catalog_id, name=name, user_id=user.id,
-        guest_type=source.guest_type, node=node, storage=source.storage, cores=source.cores,
-        memory=source.memory, disk=source.disk, inputs=dict(source.inputs), outputs=[],
+        guest_type=source.guest_type, node=node, storage=source.storage, cores=size.cores,
+        memory=size.memory, disk=size.disk, inputs=dict(source.inputs), outputs=[],
         keep_on_failure=False, status="deploying", attempts=0, source_id=source.id,
         steps=clone_steps.plan(source.guest_type),
     )  # fmt: skip
@@ -133,24 +133,32 @@ def guest_page(user: User, app: App, timeframe: str, cluster: ClusterResources) 
         timeframe = "hour"
     vmid = int(app.vmid or 0)
     guest, host = ownership.locate(user, app.node, app.guest_type, vmid, cluster)
-    note_resources(app, cluster)
     return guests.load(guest, host, timeframe)
 
 
-def note_resources(app: App, cluster: ClusterResources) -> None:
-    """Record the cores, memory and disk the app's guest has now: a change made in its
-    settings or in Proxmox shows on the app, and a clone copies (and counts) what is there."""
+@dataclass(frozen=True)
+class Size:
+    """Cores, memory (MiB) and disk (GiB) of an app's guest."""
+
+    cores: int
+    memory: int
+    disk: int
+
+
+def size_now(app: App, cluster: ClusterResources) -> Size:
+    """What the app's guest has now (changed in its settings or in Proxmox since the deploy),
+    or what the app was deployed with when its guest is not in the cluster."""
+    recorded = Size(app.cores, app.memory, app.disk)
     guest = next(
         (g for g in cluster.guests if g.vmid == app.vmid and g.type == app.guest_type), None
     )
     if guest is None:
-        return
-    live = {"cores": guest.maxcpu, "memory": guest.maxmem // MIB, "disk": guest.maxdisk // GIB}
-    changed = {name: value for name, value in live.items() if value and getattr(app, name) != value}
-    for name, value in changed.items():
-        setattr(app, name, value)
-    if changed:
-        db.session.commit()
+        return recorded
+    return Size(
+        cores=guest.maxcpu or recorded.cores,
+        memory=guest.maxmem // MIB or recorded.memory,
+        disk=guest.maxdisk // GIB or recorded.disk,
+    )
 
 
 def current_log(app: App, start: int) -> task_service.Progress | None:

@@ -4,13 +4,14 @@
 # make e2e   - only the end-to-end tests
 # make bugsink-server - a local Bugsink (Sentry-compatible) on http://127.0.0.1:8000; prints its DSN
 # make lint  - ruff and mypy (app/, zero errors)
+# make bench - the benchmark (bench/run.py): a table per cluster size, and bench/results.json
 
 VENV ?= .venv
 BUGSINK_VENV ?= .venv-bugsink
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test e2e lint venv bugsink chromium bugsink-server clean
+.PHONY: demo test e2e lint venv bugsink chromium bugsink-server bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ test: venv bugsink chromium
 
 e2e: venv bugsink chromium
 	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest tests/e2e
+
+bench: venv
+	VENV=$(VENV) $(BIN)/python bench/run.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ import gc
 import os
 import re
 import socket
+import subprocess
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ from app import config as settings
 from app import create_app
 from app.extensions import db
 from app.services import users as user_service
+from scripts.wait_for_port import wait_for_port
 
 # Hermetic: what the caller exported or wrote in .env never reaches the apps under test
 # (tests/test_hermetic.py proves it). Each test states the settings it depends on.
@@ -166,9 +168,8 @@ def make_app(tmp_path, pve, fakepve_cafile):
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
-@pytest.fixture
-def postgres_app(make_app):
-    """An app on an emptied PostgreSQL database (TEST_DATABASE_URL; .ci/run sets it)."""
+def emptied_postgres() -> str:
+    """The test PostgreSQL database (TEST_DATABASE_URL; .ci/run sets it), emptied; its URL."""
     from sqlalchemy import create_engine, text
 
     from app.config import normalise_database_url
@@ -181,7 +182,28 @@ def postgres_app(make_app):
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return make_app(SQLALCHEMY_DATABASE_URI=url)
+    return url
+
+
+@pytest.fixture
+def postgres_app(make_app):
+    """An app on an emptied PostgreSQL database."""
+    return make_app(SQLALCHEMY_DATABASE_URI=emptied_postgres())
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """Debian's redis-server on a free loopback port (.ci/run installs it)."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert wait_for_port("127.0.0.1", port, 10), "redis-server did not start"
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ ends up in one.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,7 @@ class ProxmoxClient:
         self.settings = settings
         self._api: ProxmoxAPI | None = None
         self._pid: int | None = None
+        self._lock = threading.Lock()
 
     def get(self, path: str, **params: Any) -> Any:
         """GET path (e.g. `cluster/resources`) and return PVE's `data`."""
@@ -120,31 +122,38 @@ class ProxmoxClient:
     def _connection(self) -> ProxmoxAPI:
         """The proxmoxer API object; rebuilt after a fork so workers never share a socket."""
         if self._api is None or self._pid != os.getpid():
-            self._api = None  # never close a session inherited across fork: the parent owns it
-            settings = self.settings
-            if not settings.host or not settings.auth_method:
-                raise ProxmoxError(
-                    "The portal has no Proxmox connection configured.",
-                    kind="config",
-                    hint="Set PROXMOX_HOST, PROXMOX_USER and either PROXMOX_TOKEN_NAME with "
-                    "PROXMOX_TOKEN_VALUE or PROXMOX_PASSWORD, then restart the portal.",
-                    http_status=503,
-                )
-            credentials: dict[str, Any] = (
-                {"token_name": settings.token_name, "token_value": settings.token_value}
-                if settings.auth_method == "token"
-                else {"password": settings.password}
-            )
-            self._api = ProxmoxAPI(
-                settings.host,
-                port=settings.port,
-                user=settings.user,
-                verify_ssl=settings.verify_ssl,
-                timeout=settings.timeout,
-                **credentials,
-            )
-            self._pid = os.getpid()
+            with self._lock:  # the threads of parallel.at_once may ask at the same moment
+                if self._api is None or self._pid != os.getpid():
+                    self._connect()
+        assert self._api is not None
         return self._api
+
+    def _connect(self) -> None:
+        """A new proxmoxer API object (with a password, this fetches its first ticket)."""
+        self._api = None  # never close a session inherited across fork: the parent owns it
+        settings = self.settings
+        if not settings.host or not settings.auth_method:
+            raise ProxmoxError(
+                "The portal has no Proxmox connection configured.",
+                kind="config",
+                hint="Set PROXMOX_HOST, PROXMOX_USER and either PROXMOX_TOKEN_NAME with "
+                "PROXMOX_TOKEN_VALUE or PROXMOX_PASSWORD, then restart the portal.",
+                http_status=503,
+            )
+        credentials: dict[str, Any] = (
+            {"token_name": settings.token_name, "token_value": settings.token_value}
+            if settings.auth_method == "token"
+            else {"password": settings.password}
+        )
+        self._api = ProxmoxAPI(
+            settings.host,
+            port=settings.port,
+            user=settings.user,
+            verify_ssl=settings.verify_ssl,
+            timeout=settings.timeout,
+            **credentials,
+        )
+        self._pid = os.getpid()
 
     def _translate(self, exc: Exception, context: dict) -> ProxmoxError:
         """One ProxmoxError, in words a person can act on, for whatever went wrong."""

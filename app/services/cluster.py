@@ -24,6 +24,7 @@ SORT_KEYS = {
     "uptime": lambda g: g.uptime,
 }
 SEARCH_MAX = 100
+PAGE_SIZE = 100  # guest rows per dashboard page
 
 
 @dataclass
@@ -36,10 +37,12 @@ class GuestQuery:
     q: str = ""
     sort: str = "vmid"
     order: str = "asc"
+    page: int = 1
 
-    def args(self, **changes: str) -> dict:
-        """Query parameters for a link that keeps these filters, with `changes` applied."""
-        values = {**asdict(self), **changes}
+    def args(self, **changes: str | int) -> dict:
+        """Query parameters for a link that keeps these filters, with `changes` applied.
+        A new filter or sort order starts again at the first page."""
+        values = {**asdict(self), "page": 1, **changes} if changes else asdict(self)
         return {
             k: v for k, v in values.items() if v and GuestQuery.__dataclass_fields__[k].default != v
         }
@@ -73,6 +76,7 @@ def parse_query(args, node_names: list[str]) -> tuple[GuestQuery, list[str]]:
             problems.append(
                 f"Ignored unknown {name} {value[:40]!r}: choose one of {', '.join(choices)}."
             )
+    query.page = _page_number(args.get("page", ""), problems)
     q = args.get("q", "").strip()
     if len(q) > SEARCH_MAX:
         problems.append(f"The search was cut to its first {SEARCH_MAX} characters.")
@@ -80,15 +84,36 @@ def parse_query(args, node_names: list[str]) -> tuple[GuestQuery, list[str]]:
     return query, problems
 
 
+def _page_number(value: str, problems: list[str]) -> int:
+    value = value.strip()
+    if not value:
+        return 1
+    if value.isdigit() and 1 <= len(value) <= 6 and int(value) >= 1:
+        return int(value)
+    problems.append(f"Ignored page {value[:20]!r}: pages are numbered from 1.")
+    return 1
+
+
 @dataclass
 class Dashboard:
     """Everything the dashboard page shows."""
 
     nodes: list[Node]
-    guests: list[Guest]
+    guests: list[Guest]  # this page's rows
     templates: list[Guest]
     counts: dict[str, Counter] = field(default_factory=dict)
     total_guests: int = 0
+    matching: int = 0  # guests the filters select, on every page
+    page: int = 1
+    pages: int = 1
+
+    @property
+    def first_row(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.guests else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.guests) - 1 if self.guests else 0
 
 
 def _counts(guests: list[Guest]) -> dict[str, Counter]:
@@ -100,19 +125,26 @@ def _counts(guests: list[Guest]) -> dict[str, Counter]:
 
 
 def build_dashboard(resources: ClusterResources, query: GuestQuery) -> Dashboard:
-    """Summarise the whole cluster and list the guests the query selects."""
+    """Summarise the whole cluster and list one page of the guests the query selects
+    (filtered and sorted first; a page past the end shows the last one)."""
     real = [g for g in resources.guests if not g.template]
     selected = sorted(
         (g for g in resources.guests if query.matches(g)),
         key=SORT_KEYS[query.sort],
         reverse=query.order == "desc",
     )
+    guests = [g for g in selected if not g.template]
+    pages = max(1, -(-len(guests) // PAGE_SIZE))
+    page = min(query.page, pages)
     return Dashboard(
         nodes=resources.nodes,
-        guests=[g for g in selected if not g.template],
+        guests=guests[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
         templates=[g for g in selected if g.template],
         counts=_counts(real),
         total_guests=len(real),
+        matching=len(guests),
+        page=page,
+        pages=pages,
     )
 
 

@@ -1,7 +1,8 @@
 """A guest's page: status, config, snapshots, recent tasks and charts, in six Proxmox calls.
 
 The number of calls is fixed: it does not grow with the cluster, the guest's snapshots or its
-tasks (cluster/resources to find the guest, then status, config, snapshot, rrddata, tasks).
+tasks (cluster/resources to find the guest, then status, config, snapshot, rrddata and tasks,
+those five at once).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from app.models import User
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, Node
+from app.proxmox.parallel import at_once
 from app.services import ownership, tasks
 from app.services.charts import Chart, build_charts
 
@@ -72,9 +74,13 @@ def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
         return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
                          owner=ownership.owner_of(guest), node_online=False)  # fmt: skip
     client = get_client()
-    status = pve_guests.status(client, node, guest_type, vmid)
-    config = pve_guests.config(client, node, guest_type, vmid)
-    recent_tasks = pve_guests.recent_tasks(client, node, vmid)
+    status, config, recent_tasks, snapshots, samples = at_once(
+        lambda: pve_guests.status(client, node, guest_type, vmid),
+        lambda: pve_guests.config(client, node, guest_type, vmid),
+        lambda: pve_guests.recent_tasks(client, node, vmid),
+        lambda: pve_guests.snapshots(client, node, guest_type, vmid),
+        lambda: pve_guests.rrddata(client, node, guest_type, vmid, timeframe),
+    )
     tasks.settle(recent_tasks)  # tasks whose page nobody watched to the end
     return GuestPage(
         guest=guest,
@@ -83,9 +89,9 @@ def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
         summary=[(label, str(config[key])) for key, label in SUMMARY_KEYS if key in config],
         disks=sorted((k, str(v)) for k, v in config.items() if DISK_KEY.match(k)),
         networks=sorted((k, str(v)) for k, v in config.items() if NET_KEY.match(k)),
-        snapshots=snapshot_tree(pve_guests.snapshots(client, node, guest_type, vmid)),
+        snapshots=snapshot_tree(snapshots),
         pve_tasks=recent_tasks,
-        charts=build_charts(pve_guests.rrddata(client, node, guest_type, vmid, timeframe)),
+        charts=build_charts(samples),
         timeframe=timeframe,
         actions=available_actions(guest_type, status, guest.template),
         owner=ownership.owner_of(guest),

@@ -44,6 +44,24 @@ def test_request_count_does_not_grow_with_the_cluster(pve, admin_client):
     assert len(pve.requests) == 1
 
 
+def test_guests_are_paged_after_filtering_and_sorting(pve, admin_client):
+    for vmid in range(1000, 1250):
+        pve.add_vm(vmid, f"vm{vmid}", node="pve1", status="running" if vmid % 2 else "stopped")
+    first = admin_client.get("/?status=running&sort=vmid&order=desc").data
+    assert listed(first) == list(range(1249, 1049, -2))  # 100 rows, the highest running first
+    text = first.decode()
+    assert "Guests 1–100 of 125 matching (250 in all)" in text
+    assert 'href="/?status=running&amp;order=desc&amp;page=2" rel="next"' in text
+    second = admin_client.get("/?status=running&order=desc&page=2").data
+    assert listed(second) == list(range(1049, 999, -2))  # the other 25
+    assert "Guests 101–125 of 125 matching" in second.decode()
+    # A new sort order starts at page 1; a page past the end shows the last page.
+    assert 'href="/?status=running&amp;sort=name"' in second.decode()
+    assert listed(admin_client.get("/?page=99").data) == list(range(1200, 1250))
+    assert "Ignored page &#39;0&#39;" in admin_client.get("/?page=0").data.decode()
+    assert listed(admin_client.get("/?page=x").data)[0] == 1000
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

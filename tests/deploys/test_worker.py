@@ -13,8 +13,7 @@ import time
 import pytest
 
 from app import config, jobs
-from scripts.wait_for_port import wait_for_port
-from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port, log_in
+from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, log_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in
 
 ROOT = config.PROJECT_ROOT
@@ -104,21 +103,6 @@ def test_a_worker_killed_mid_deploy_leaves_it_to_the_next_worker(
     assert row.status == "running" and row.attempts == 2, (row.error, output)
     assert [s.status for s in row.steps] == ["done"] * 8
     assert [vm.name for vm in pve.vms].count("blog") == 1
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    """Debian's redis-server on a free loopback port (.ci/run installs it)."""
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert wait_for_port("127.0.0.1", port, 10), "redis-server did not start"
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def test_two_instances_share_a_redis_queue_and_run_concurrent_deploys_once(

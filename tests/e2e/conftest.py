@@ -86,10 +86,12 @@ class Portal:
 
 
 def start_portal(
-    workdir: Path, pve_server: dict, app: str, job_worker: bool = False, **env_vars: str
-) -> Portal:
-    """The portal `app` under gunicorn.conf.py (2 workers, preload) with alice (admin) and bob,
-    and with job_worker, the job worker (`flask worker`) beside it."""
+    workdir: Path, pve_server: dict, app: str, job_worker: bool = False, accounts: bool = True,
+    **env_vars: str,
+) -> Portal:  # fmt: skip
+    """The portal `app` under gunicorn.conf.py (2 workers, preload) with alice (admin) and bob
+    (unless accounts is False: another instance made them), and with job_worker, the job
+    worker (`flask worker`) beside it."""
     port = free_port()
     env = {
         **os.environ,
@@ -114,9 +116,10 @@ def start_portal(
                        capture_output=True)  # fmt: skip
 
     flask("init-db")
-    flask("users", "create", "alice", "--role", "admin", "--password", ADMIN_PASSWORD,
-          "--email", "alice@example.com")  # fmt: skip
-    flask("users", "create", "bob", "--role", "user", "--password", USER_PASSWORD)
+    if accounts:
+        flask("users", "create", "alice", "--role", "admin", "--password", ADMIN_PASSWORD,
+              "--email", "alice@example.com")  # fmt: skip
+        flask("users", "create", "bob", "--role", "user", "--password", USER_PASSWORD)
     log_path = workdir / "gunicorn.log"
     with open(log_path, "w") as log:  # gunicorn keeps its own copy
         process = subprocess.Popen(

@@ -1,0 +1,69 @@
+"""fakepve for the benchmark: the demo's fake (scripts/fakepve_demo.py) with a generated
+cluster, plus a plain-HTTP control port on loopback that counts the API requests it served.
+
+    python bench/fake.py SIZE --port 8106 --control-port 8107 --pki-dir DIR
+    GET  http://127.0.0.1:8107/count  -> the number of API requests so far
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent / "scripts")]
+from cluster import generate  # noqa: E402
+from fakepve_demo import DemoPve, certificate, load_cluster  # noqa: E402
+
+
+class CountingPve(DemoPve):
+    """Counts every request (pve.requests keeps only the latest ones)."""
+
+    served = 0
+
+    def _record(self, request, body):
+        self.served += 1
+        super()._record(request, body)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    pve = CountingPve(user="root@pam", password=os.environ["FAKEPVE_ROOT_PASSWORD"],
+                      host=args.host, port=args.port)  # fmt: skip
+    pve.time_scale = args.time_scale
+    pve.max_requests = 100
+    pve.apitokens["root@pam!portal"] = os.environ["FAKEPVE_TOKEN_VALUE"]
+    load_cluster(pve, generate(args.size))
+    await pve.start(*certificate(Path(args.pki_dir), args.host))
+
+    async def count(request):
+        return web.json_response({"served": pve.served})
+
+    control = web.Application()
+    control.router.add_get("/count", count)
+    runner = web.AppRunner(control, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", args.control_port).start()
+    print(f"fakepve: {args.size} guests at {pve.url}", flush=True)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("size", type=int)
+    parser.add_argument("--host", default="127.0.0.2")
+    parser.add_argument("--port", type=int, default=8106)
+    parser.add_argument("--control-port", type=int, default=8107)
+    parser.add_argument("--time-scale", type=float, default=0.3)
+    parser.add_argument("--pki-dir", required=True)
+    try:
+        asyncio.run(serve(parser.parse_args()))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""`make bench`: the portal under its own gunicorn config against generated fakepve clusters.
+
+For 100, 1,000 and 5,000 guests over 16 nodes it measures, on loopback:
+- Proxmox requests per dashboard view, guest page, app page, task poll and deploy poll
+  (counted at the fake);
+- p50/p95 of the dashboard, the guest page and the app page, and their HTML bytes;
+- the floor: one /cluster/resources fetch + JSON decode through proxmoxer, and the guest
+  page's slowest single Proxmox call;
+- requests per second with Sentry off and on (production settings, a local endpoint that
+  accepts envelopes), alternated;
+- the peak RSS of a gunicorn worker and of the job worker.
+
+It prints a table per size and writes them all to bench/results.json (BENCH_OUT moves it).
+BENCH_SIZES="100 1000" picks other sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cluster import NODES, node_name  # noqa: E402
+from harness import ROOT, Fake, Portal, measure, requests_per_second  # noqa: E402
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 5000").split()]
+TIMED = int(os.environ.get("BENCH_REQUESTS", "50"))
+
+
+def bench_size(size: int, workdir: Path) -> dict:
+    """Every figure for one cluster size."""
+    with Fake(size, workdir) as fake, Portal(fake, workdir, sentry=False) as off:
+        session = off.log_in()
+        first_vm = 1000  # vmid 1000 is a running VM on pve01 (bench/cluster.py)
+        guest_url = f"/guests/{node_name(0)}/qemu/{first_vm}"
+        result: dict = {"guests": size, "nodes": NODES}
+
+        app_url = off.deploy_app(session, fake)
+        result["proxmox_requests"] = {
+            "dashboard": fake.requests_for(lambda: session.get(off.url + "/")),
+            "guest_page": fake.requests_for(lambda: session.get(off.url + guest_url)),
+            "app_page": fake.requests_for(lambda: session.get(off.url + app_url)),
+            **off.poll_counts(session, fake, node_name(4), 1004),
+        }
+        for name, path in (("dashboard", "/"), ("guest_page", guest_url), ("app_page", app_url)):
+            result[name] = measure(session, off.url + path, TIMED)
+        result["floor"] = fake.floor(TIMED, node_name(0), first_vm)
+        result["ratios"] = {
+            "dashboard_p50_over_floor": round(
+                result["dashboard"]["p50_ms"] / result["floor"]["cluster_resources_p50_ms"], 2
+            ),
+            "dashboard_p50_minus_floor_ms": round(
+                result["dashboard"]["p50_ms"] - result["floor"]["cluster_resources_p50_ms"], 1
+            ),
+            "guest_page_p50_over_slowest_call": round(
+                result["guest_page"]["p50_ms"] / result["floor"]["guest_page_slowest_call_p50_ms"],
+                2,
+            ),
+        }
+        with Portal(fake, workdir, sentry=True, database=off.database) as on:
+            result["requests_per_second"] = requests_per_second(off, on)
+        result["peak_rss_mb"] = {"gunicorn_worker": off.worker_peak_rss_mb(),
+                                 "job_worker": off.job_worker_peak_rss_mb()}  # fmt: skip
+        return result
+
+
+def table(result: dict) -> str:
+    """One size's figures as a plain-text table."""
+    r, n, floor = result, result["proxmox_requests"], result["floor"]
+    rps = r["requests_per_second"]
+    rows = [
+        (f"{r['guests']} guests over {r['nodes']} nodes", ""),
+        ("Proxmox requests: dashboard / guest page / app page",
+         f"{n['dashboard']} / {n['guest_page']} / {n['app_page']}"),
+        ("Proxmox requests: task poll / deploy poll", f"{n['task_poll']} / {n['deploy_poll']}"),
+        *[(f"{label} p50 / p95, HTML", f"{r[key]['p50_ms']} / {r[key]['p95_ms']} ms, "
+           f"{r[key]['bytes']:,} B") for key, label in
+          (("dashboard", "dashboard"), ("guest_page", "guest page"), ("app_page", "app page"))],
+        ("floor: /cluster/resources fetch + decode p50", f"{floor['cluster_resources_p50_ms']} ms"),
+        ("floor: guest page's slowest call p50",
+         f"{floor['guest_page_slowest_call_p50_ms']} ms ({floor['guest_page_slowest_call']})"),
+        ("dashboard p50 / floor", f"{r['ratios']['dashboard_p50_over_floor']}×  "
+         f"(+{r['ratios']['dashboard_p50_minus_floor_ms']} ms)"),
+        ("guest page p50 / slowest call", f"{r['ratios']['guest_page_p50_over_slowest_call']}×"),
+        ("requests/s Sentry off / on (ratio)", f"{rps['off']} / {rps['on']} ({rps['ratio']})"),
+        ("peak RSS: gunicorn worker / job worker",
+         f"{r['peak_rss_mb']['gunicorn_worker']} / {r['peak_rss_mb']['job_worker']} MB"),
+    ]  # fmt: skip
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def main() -> int:
+    started = time.monotonic()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        for size in SIZES:
+            workdir = Path(tmp) / str(size)
+            workdir.mkdir()
+            result = bench_size(size, workdir)
+            results.append(result)
+            print(table(result), "\n", flush=True)
+    out = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "results.json"))
+    summary = {"sizes": results, "seconds": round(time.monotonic() - started),
+               "cpus": os.cpu_count(), "median_of": TIMED}  # fmt: skip
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"Written to {out} in {summary['seconds']} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -24,6 +24,7 @@ from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.huey import HueyIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+from sentry_sdk.integrations.stdlib import StdlibIntegration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,10 @@ def init_sentry(app: Flask) -> bool:
                 HueyIntegration(),
                 LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
             ],
+            # The Proxmox calls have spans and breadcrumbs of their own (proxmox_call); the
+            # SDK's http.client ones would double them, and PVE has no use for trace headers.
+            disabled_integrations=[StdlibIntegration()],
+            trace_propagation_targets=[],
             transport=config.get("SENTRY_TRANSPORT"),
             shutdown_timeout=2,
         )
@@ -326,7 +331,8 @@ def _scrub_values(payload: Any, secrets: list[str]) -> Any:
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
-            node = KEY_VALUE.sub(lambda m: f"{m.group(1)}={FILTERED}", node)
+            if "=" in node:  # the cheap test first: most strings have no key=value pair
+                node = KEY_VALUE.sub(lambda m: f"{m.group(1)}={FILTERED}", node)
             for secret in secrets:
                 if secret in node:
                     node = node.replace(secret, FILTERED)

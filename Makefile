@@ -8,10 +8,11 @@
 
 VENV ?= .venv
 BUGSINK_VENV ?= .venv-bugsink
+LOAD_VENV ?= .venv-load
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test e2e lint venv bugsink chromium bugsink-server bench clean
+.PHONY: demo test e2e lint venv bugsink loadtool chromium bugsink-server bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +28,14 @@ $(BUGSINK_VENV)/bin/.installed: requirements-e2e.txt
 
 bugsink: $(BUGSINK_VENV)/bin/.installed
 
+# locust, for the load tests, apart: it brings gevent, which the portal's venv should not carry.
+$(LOAD_VENV)/bin/.installed: requirements-load.txt
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-load.txt
+	touch $@
+
+loadtool: $(LOAD_VENV)/bin/.installed
+
 # The browser test drives the system Chromium (Playwright cannot download browsers here).
 chromium:
 	@test -n "$$CHROMIUM" || command -v chromium >/dev/null || { \
@@ -38,11 +47,11 @@ bugsink-server: venv bugsink
 demo: venv
 	VENV=$(VENV) bash scripts/demo.sh
 
-test: venv bugsink chromium
-	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest
+test: venv bugsink loadtool chromium
+	BUGSINK_VENV=$(BUGSINK_VENV) LOAD_VENV=$(LOAD_VENV) $(BIN)/pytest
 
-e2e: venv bugsink chromium
-	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/pytest tests/e2e
+e2e: venv bugsink loadtool chromium
+	BUGSINK_VENV=$(BUGSINK_VENV) LOAD_VENV=$(LOAD_VENV) $(BIN)/pytest tests/e2e
 
 bench: venv
 	VENV=$(VENV) $(BIN)/python bench/run.py
@@ -53,4 +62,4 @@ lint: venv
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(BUGSINK_VENV) instance/demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BUGSINK_VENV) $(LOAD_VENV) instance/demo .pytest_cache .ruff_cache

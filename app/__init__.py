@@ -128,8 +128,8 @@ def init_observability(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Filters that format bytes, percentages and durations in templates."""
-    from app import formatting
+    """Filters that format bytes, percentages and durations in templates; URL helpers."""
+    from app import formatting, urls
     from app.guests.forms import new_request_key
 
     app.jinja_env.filters.update(
@@ -138,5 +138,6 @@ def register_template_helpers(app: Flask) -> None:
         duration=formatting.duration,
         timestamp=formatting.timestamp,
     )
+    app.jinja_env.globals.update(guest_url=urls.guest_url, node_url=urls.node_url)
     app.jinja_env.globals["new_request_key"] = new_request_key
     app.jinja_env.globals["app_version"] = app.config["APP_VERSION"]

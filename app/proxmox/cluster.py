@@ -25,9 +25,9 @@ class Node:
         return self.status == "online"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs a third more, for 5,000 guests a view
 class Guest:
-    """A QEMU VM or LXC container as /cluster/resources lists it."""
+    """A QEMU VM or LXC container as /cluster/resources lists it (treat it as read-only)."""
 
     vmid: int
     name: str
@@ -75,7 +75,10 @@ def _tags(value: Any) -> tuple[str, ...]:
     """PVE separates tags with `;` (sometimes `,` or spaces)."""
     if not value:
         return ()
-    return tuple(t for t in str(value).replace(",", ";").replace(" ", ";").split(";") if t)
+    text = str(value)
+    if "," in text or " " in text:
+        text = text.replace(",", ";").replace(" ", ";")
+    return tuple(t for t in text.split(";") if t)
 
 
 def _node(item: dict) -> Node:

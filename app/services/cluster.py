@@ -119,8 +119,8 @@ class Dashboard:
 def _counts(guests: list[Guest]) -> dict[str, Counter]:
     """Guest counts by type and status, templates excluded."""
     counts: dict[str, Counter] = {t: Counter() for t in GUEST_TYPES}
-    for guest in guests:
-        counts.setdefault(guest.type, Counter())[guest.status] += 1
+    for (kind, status), number in Counter((g.type, g.status) for g in guests).items():
+        counts.setdefault(kind, Counter())[status] = number
     return counts
 
 

@@ -17,11 +17,13 @@ import pytest
 import requests
 
 from tests.conftest import ADMIN_PASSWORD, csrf_token_in, emptied_postgres
-from tests.e2e.conftest import BIN, ROOT, Portal, start_portal
+from tests.e2e.conftest import ROOT, Portal, start_portal
 
 NGINX = {"name": "site", "node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512",
          "disk": "4", "input_root_password": "Ct-root-pass-77"}  # fmt: skip
 LOAD_USERS, LOAD_SECONDS = 50, 30
+# `make test` installs locust in a venv of its own (requirements-load.txt).
+LOCUST = ROOT / os.environ.get("LOAD_VENV", ".venv-load") / "bin" / "locust"
 
 
 @pytest.fixture
@@ -106,7 +108,7 @@ def load(portals: list[Portal], tmp_path: Path, stopped_vm: str) -> dict:
     }  # fmt: skip
     prefix = tmp_path / "locust"
     run = subprocess.run(
-        [BIN / "locust", "-f", "bench/locustfile.py", "--headless", "-u", str(LOAD_USERS),
+        [LOCUST, "-f", "bench/locustfile.py", "--headless", "-u", str(LOAD_USERS),
          "-r", "25", "-t", f"{LOAD_SECONDS}s", "--host", portals[0].url, "--csv", prefix,
          "--only-summary", "--stop-timeout", "5"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=LOAD_SECONDS + 60,

@@ -2,7 +2,7 @@
 cluster, plus a plain-HTTP control port on loopback that counts the API requests it served.
 
     python bench/fake.py SIZE --port 8106 --control-port 8107 --pki-dir DIR
-    GET  http://127.0.0.1:8107/count  -> the number of API requests so far
+    GET  http://127.0.0.1:8107/count  -> API requests so far, by token id
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from aiohttp import web
@@ -21,12 +22,17 @@ from fakepve_demo import DemoPve, certificate, load_cluster  # noqa: E402
 
 
 class CountingPve(DemoPve):
-    """Counts every request (pve.requests keeps only the latest ones)."""
+    """Counts every request by API token (pve.requests keeps only the latest ones): the portal's
+    web side and its job worker use different tokens, so a page's calls are told apart from
+    the worker's."""
 
-    served = 0
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.served: Counter[str] = Counter()
 
     def _record(self, request, body):
-        self.served += 1
+        header = request.headers.get("Authorization", "")
+        self.served[header.removeprefix("PVEAPIToken=").split("=")[0]] += 1
         super()._record(request, body)
 
 
@@ -35,12 +41,13 @@ async def serve(args: argparse.Namespace) -> None:
                       host=args.host, port=args.port)  # fmt: skip
     pve.time_scale = args.time_scale
     pve.max_requests = 100
-    pve.apitokens["root@pam!portal"] = os.environ["FAKEPVE_TOKEN_VALUE"]
+    for token in ("root@pam!portal", "root@pam!worker"):
+        pve.apitokens[token] = os.environ["FAKEPVE_TOKEN_VALUE"]
     load_cluster(pve, generate(args.size))
     await pve.start(*certificate(Path(args.pki_dir), args.host))
 
     async def count(request):
-        return web.json_response({"served": pve.served})
+        return web.json_response(dict(pve.served))
 
     control = web.Application()
     control.router.add_get("/count", count)

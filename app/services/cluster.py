@@ -88,7 +88,7 @@ def _page_number(value: str, problems: list[str]) -> int:
     value = value.strip()
     if not value:
         return 1
-    if value.isdigit() and 1 <= len(value) <= 6 and int(value) >= 1:
+    if value.isascii() and value.isdigit() and len(value) <= 6 and int(value) >= 1:
         return int(value)
     problems.append(f"Ignored page {value[:20]!r}: pages are numbered from 1.")
     return 1

@@ -60,6 +60,7 @@ def test_guests_are_paged_after_filtering_and_sorting(pve, admin_client):
     assert listed(admin_client.get("/?page=99").data) == list(range(1200, 1250))
     assert "Ignored page &#39;0&#39;" in admin_client.get("/?page=0").data.decode()
     assert listed(admin_client.get("/?page=x").data)[0] == 1000
+    assert admin_client.get("/?page=%C2%B2").status_code == 200  # "²" is a digit, not a number
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""The benchmark's moving parts: the fake, the portal (gunicorn + job worker), a logged-in
-client, timings and a local Sentry endpoint. Everything binds to loopback."""
+"""The benchmark's moving parts: the fake, the portal (gunicorn + job worker, and with Sentry
+on, bench/envelopes.py as its endpoint), a logged-in client and the timings. Everything binds
+to loopback."""
 
 from __future__ import annotations
 
@@ -220,12 +221,10 @@ class Portal:
             time.sleep(0.3)
 
     def poll_counts(self, session, fake: Fake, node: str, vmid: int) -> dict:
-        """Proxmox requests for one task poll (a guest shutting down) and the deploy's poll."""
+        """Proxmox requests for one poll of a task (the VM's start, or shutdown if it runs),
+        and the most that one poll of the deploy made (deploy_app measured that)."""
         page = session.get(f"{self.url}/guests/{node}/qemu/{vmid}").text
-        if "/power/start" in page:  # stopped: start it; the poll follows that task
-            action = "start"
-        else:
-            action = "shutdown"
+        action = "start" if "/power/start" in page else "shutdown"
         response = session.post(f"{self.url}/guests/{node}/qemu/{vmid}/power/{action}", data={
             "csrf_token": csrf(page), "request_key": uuid.uuid4().hex,
         })  # fmt: skip

@@ -213,3 +213,52 @@ def test_user_deploys_apps_and_watches_them_come_up(browser, web, console_errors
     user.click("text=site")
     expect(user.locator("#app-progress")).to_contain_text("Running at 127.77.", timeout=60_000)
     expect(user.locator("dl.facts").first).to_contain_text("Website")
+
+
+RUNNING_VM = "/guests/pve1/qemu/100"  # web-frontend; the first test deletes GUEST
+PHONE_PAGES = [
+    "/",
+    "/nodes/pve1",
+    RUNNING_VM,
+    RUNNING_VM + "/backups",
+    RUNNING_VM + "/config",
+    "/apps",
+    "/apps/gitea",
+    "/apps/gitea/deploy",
+    "/apps/templates",
+    "/my-apps",
+    "/tasks",
+    "/audit",
+    "/admin/users",
+    "/admin/users/new",
+    "/account/password",
+]
+
+
+def test_on_a_phone_no_page_scrolls_sideways_and_the_menu_works_by_keyboard(
+    browser, web, console_errors
+):
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    page.goto(web.url + "/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.press("input[name=password]", "Enter")
+    expect(page).to_have_url(web.url + "/")
+    wide = {}
+    for path in PHONE_PAGES:
+        assert page.goto(web.url + path).status == 200, path
+        over = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        if over > 0:
+            wide[path] = over
+    assert wide == {}  # pixels each page would scroll sideways
+    # The links fold into a menu that the keyboard opens (a <details>: no script needed).
+    page.goto(web.url + "/")
+    expect(page.locator(".nav-wide")).to_be_hidden()
+    page.keyboard.press("Tab")  # the brand
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Dashboard, then Apps
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(web.url + "/apps")

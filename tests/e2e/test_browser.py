@@ -1,7 +1,8 @@
 """In a real browser: a user takes their guest through start, snapshot, stop, rollback, backup,
 restore and delete, watching each task finish live; the admin sees it all in the audit log. A user
 deploys a container app and a VM app from the catalog, watches them come up, opens the URL,
-clones the VM app and changes the copy's memory.
+clones the VM app and changes the copy's memory. On a phone no page scrolls sideways and the
+menu opens by keyboard; dark mode follows the system.
 
 Chromium (Debian's, apt package `chromium`) driven by Playwright; the portal runs under
 gunicorn against fakepve with the demo cluster, whose tasks take 2.5 s here.
@@ -262,3 +263,31 @@ def test_on_a_phone_no_page_scrolls_sideways_and_the_menu_works_by_keyboard(
     page.keyboard.press("Tab")  # Dashboard, then Apps
     page.keyboard.press("Enter")
     expect(page).to_have_url(web.url + "/apps")
+
+
+def brightness(css_color: str) -> float:
+    """0 (black) to 255 (white), from a computed `rgb(...)` or `rgba(...)` colour."""
+    red, green, blue = (float(v) for v in re.findall(r"[\d.]+", css_color)[:3])
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def test_dark_mode_follows_the_system_and_keeps_the_charts_readable(browser, web, console_errors):
+    for scheme, dark in (("light", False), ("dark", True)):
+        page = browser.new_context(color_scheme=scheme).new_page()
+        page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+        page.goto(web.url + "/login")
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.goto(web.url + RUNNING_VM)
+        style = (
+            "([selector, property]) => getComputedStyle(document.querySelector(selector))[property]"
+        )
+        background = brightness(page.evaluate(style, ["html", "backgroundColor"]))
+        text = brightness(page.evaluate(style, ["html", "color"]))
+        label = brightness(page.evaluate(style, ["figure.chart .label", "fill"]))
+        badge = brightness(page.evaluate(style, [".badge-running", "backgroundColor"]))
+        assert (background < 80) is dark, scheme
+        assert abs(text - background) > 120 and abs(label - background) > 70, scheme
+        assert (badge < 100) is dark, scheme  # a light badge would glare on a dark page
+        page.context.close()

@@ -100,7 +100,7 @@ def _checked_request(form, options) -> deploys.DeployRequest | None:
             "disk": form.disk.data}  # fmt: skip
     try:
         making = "new VM" if options.app.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
-        quotas.check(current_user, adds, making)
+        quotas.check(current_user, adds, making, options.resources)
     except quotas.QuotaExceeded as refusal:
         form.form_errors.append(reported_refusal(refusal))
         return None

@@ -67,15 +67,8 @@ def progress(deployed_id: int):
     try:
         app = deploys.get_for(current_user, deployed_id)
     except NotFoundError:  # a clone that failed is removed: its source app says why
-        return (
-            "",
-            200,
-            {
-                "HX-Redirect": _after_a_failed_clone(
-                    int_arg(request.args, "source", 0, 0, MAX_ID, [])
-                )
-            },
-        )
+        source_id = int_arg(request.args, "source", 0, 0, MAX_ID, [])
+        return "", 200, {"HX-Redirect": _after_a_failed_clone(source_id)}
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template(
         "myapps/_progress.html", app=app, poll=True, size=app,
@@ -140,7 +133,7 @@ def clone(deployed_id: int):
         else:
             adds = {"guests": 1, "cores": size.cores, "memory": size.memory, "disk": size.disk}
             try:
-                quotas.check(current_user, adds, "clone")
+                quotas.check(current_user, adds, "clone", resources)
                 copy = deploys.clone(
                     current_user, source, size, form.name.data, form.node.data,
                     form.request_key.data,

@@ -70,10 +70,8 @@ def restore_as_new(user: User, guest: Guest, backup: dict, request_key: str) -> 
     """A new guest from the backup, under the next free VMID, on the same node (a task); once
     made, it belongs to the user who restored it. Counted against their quota like the
     original."""
-    quotas.check(
-        user, {"guests": 1, "cores": guest.maxcpu, "memory": guest.maxmem // 2**20,
-               "disk": guest.maxdisk // 2**30}, "restore",
-    )  # fmt: skip
+    adds = {"guests": 1, "cores": guest.maxcpu, "memory": guest.memory_mib, "disk": guest.disk_gib}
+    quotas.check(user, adds, "restore")
     storage = disk_storage(guest)
     vmid = pve_deploys.next_free_vmid(get_client())
     new = Guest(vmid, guest.name, guest.type, guest.node, "stopped")

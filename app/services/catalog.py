@@ -72,8 +72,8 @@ def templates() -> list[CatalogApp]:
 
 def template_app(template: Guest) -> CatalogApp:
     """The app that makes a VM from this template, through the deploy pipeline."""
-    cores, memory = max(1, template.maxcpu), max(256, template.maxmem // 2**20)
-    disk = max(1, template.maxdisk // 2**30)
+    cores, memory = max(1, template.maxcpu), max(256, template.memory_mib)
+    disk = max(1, template.disk_gib)
     return CatalogApp.model_validate({
         "id": f"{TEMPLATE_PREFIX}{template.vmid}", "name": template.name,
         "description": f"A VM cloned from the template {template.name} on {template.node}, "

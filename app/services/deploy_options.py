@@ -15,11 +15,9 @@ from app.catalog import CatalogApp
 from app.extensions import db
 from app.models import App, User
 from app.proxmox import get_client
-from app.proxmox.cluster import ClusterResources, Node, Storage, cluster_resources
+from app.proxmox.cluster import GIB, MIB, ClusterResources, Node, Storage, cluster_resources
 from app.services import catalog
 
-MIB = 2**20
-GIB = 2**30
 AUTOMATIC = "auto"
 # The content a storage must allow to hold the guest's disks.
 DISK_CONTENT = {"qemu": "images", "lxc": "rootdir"}

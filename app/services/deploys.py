@@ -21,7 +21,6 @@ from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import ClusterResources
 from app.services import audit, clone_steps, deploy_steps, guests, ownership, secrets
 from app.services import tasks as task_service
-from app.services.deploy_options import GIB, MIB
 
 
 @dataclass
@@ -156,8 +155,8 @@ def size_now(app: App, cluster: ClusterResources) -> Size:
         return recorded
     return Size(
         cores=guest.maxcpu or recorded.cores,
-        memory=guest.maxmem // MIB or recorded.memory,
-        disk=guest.maxdisk // GIB or recorded.disk,
+        memory=guest.memory_mib or recorded.memory,
+        disk=guest.disk_gib or recorded.disk,
     )
 
 

@@ -19,10 +19,9 @@ from app.models import User
 from app.proxmox import deploys as pve_deploys
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import Guest, Node
+from app.proxmox.cluster import MIB, Guest, Node
 from app.services import audit, quotas, tasks
 
-MIB = 2**20
 # What PVE answers when the digest no longer matches (QEMU, LXC).
 STALE = ("checksum mismatch", "detected modified configuration")
 

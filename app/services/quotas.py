@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.models import Quota, User
-from app.proxmox.cluster import ClusterResources
+from app.proxmox.cluster import GIB, MIB, ClusterResources
 from app.services import audit, ownership
 
 RESOURCES = ("guests", "cores", "memory", "disk")
@@ -51,21 +51,24 @@ def usage(user: User, resources: ClusterResources | None = None) -> Usage:
     used = {
         "guests": len(mine),
         "cores": sum(g.maxcpu for g in mine),
-        "memory": sum(g.maxmem for g in mine) // 2**20,
-        "disk": sum(g.maxdisk for g in mine) // 2**30,
+        "memory": sum(g.maxmem for g in mine) // MIB,
+        "disk": sum(g.maxdisk for g in mine) // GIB,
     }
     return Usage(used, limits_of(user))
 
 
-def check(user: User, adds: dict[str, int], operation: str) -> None:
+def check(
+    user: User, adds: dict[str, int], operation: str, resources: ClusterResources | None = None
+) -> None:
     """QuotaExceeded if adding `adds` (guests, cores, memory MiB, disk GiB) to what user owns
-    goes over a limit; nothing to check for admins or users without a quota."""
+    goes over a limit; nothing to check for admins or users without a quota. Pass the
+    cluster the caller already has, or it is fetched (one call)."""
     if user.is_admin:
         return
     limits = limits_of(user)
     if all(limits[name] is None for name in adds):
         return
-    now = usage(user)
+    now = usage(user, resources)
     for name in RESOURCES:
         limit = limits[name]
         if limit is None or not adds.get(name):

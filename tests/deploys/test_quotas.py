@@ -47,11 +47,14 @@ def test_a_deploy_over_a_quota_is_refused_reported_once_and_makes_nothing(
     value, message = LIMITS[limit]
     set_quota(app, "bob", **{limit: value})
     before = cluster_names(pve)
+    pve.requests.clear()
     response = client.post(
         "/apps/wordpress/deploy", data={**WORDPRESS_FORM, "request_key": "c" * 32}
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
+    # The form's options and the quota share one look at the cluster.
+    assert [p for _, p, _ in pve.requests].count("/api2/json/cluster/resources") == 1
     assert f"This deploy goes over your {limit} quota: {message}." in page
     assert apps_in(app) == [] and cluster_names(pve) == before
     events = [e for e in transport.events() if e["tags"].get("error_type") == "app_service"]

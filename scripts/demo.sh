@@ -20,6 +20,11 @@ export SECRET_KEY="$(cat "$DEMO_DIR/secret_key")"
 export DATABASE_URL="sqlite:///$DEMO_DIR/portal.sqlite"
 export PROXMOX_HOST="$FAKEPVE_ADDRESS:$FAKEPVE_PORT"
 export PROXMOX_USER="root@pam" PROXMOX_TOKEN_NAME="portal"
+READ_ONLY_ARGS=()
+if [ "${DEMO_READ_ONLY:-}" = 1 ]; then  # the README's read-only setup: a PVEAuditor token
+    export PROXMOX_USER="portal@pve"
+    READ_ONLY_ARGS=(--token-id 'portal@pve!portal' --read-only)
+fi
 export PROXMOX_TOKEN_VALUE="$(new_secret)" PROXMOX_PASSWORD=""
 export PROXMOX_VERIFY_SSL="$DEMO_DIR/fakepve.crt"
 export FAKEPVE_TOKEN_VALUE="$PROXMOX_TOKEN_VALUE" FAKEPVE_ROOT_PASSWORD="$(new_secret)"
@@ -27,7 +32,7 @@ export PORT="${PORT:-5000}"
 export JOBS_URL="sqlite:///$DEMO_DIR/jobs.sqlite"
 
 "$BIN/python" scripts/fakepve_demo.py demo/cluster.json --host "$FAKEPVE_ADDRESS" \
-    --port "$FAKEPVE_PORT" --time-scale 0.2 --pki-dir "$DEMO_DIR" &
+    --port "$FAKEPVE_PORT" --time-scale 0.2 --pki-dir "$DEMO_DIR" "${READ_ONLY_ARGS[@]}" &
 FAKEPVE_PID=$!
 WORKER_PID=""
 stop_all() {

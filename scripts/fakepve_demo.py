@@ -6,6 +6,7 @@ the demo wants charts and backups to show (see DemoPve), hence this script.
 
     python scripts/fakepve_demo.py demo/cluster.json --host 127.0.0.2 --port 8006 \
         --pki-dir instance/demo --token-id root@pam!portal   (token secret in FAKEPVE_TOKEN_VALUE)
+        [--read-only]   (the token holds PVEAuditor only; root@pam holds everything in fakepve)
 """
 
 import argparse
@@ -22,6 +23,9 @@ from fakepve.certs import make_cert
 from fakepve.lxc import format_size, parse_size
 from fakepve.model import PveError
 
+# PVE 9's built-in PVEAuditor role: what `--read-only` grants the portal's token.
+AUDITOR = ("Datastore.Audit", "Mapping.Audit", "Pool.Audit", "SDN.Audit", "Sys.Audit",
+           "VM.Audit", "VM.GuestAgent.Audit")  # fmt: skip
 # PVE's rrddata resolution per timeframe: (seconds between samples, samples).
 TIMEFRAMES = {"hour": (60, 70), "day": (1800, 48), "week": (10800, 56)}
 
@@ -246,6 +250,9 @@ async def serve(args: argparse.Namespace) -> None:
     )
     pve.time_scale = args.time_scale
     pve.apitokens[args.token_id] = os.environ["FAKEPVE_TOKEN_VALUE"]
+    if args.read_only:  # the README's read-only setup: PVEAuditor for the token and its user
+        for holder in (args.token_id, args.token_id.split("!")[0]):
+            pve.grant(holder, "/", *AUDITOR)
     load_cluster(pve, json.loads(Path(args.cluster).read_text()))
     await pve.start(*certificate(Path(args.pki_dir), args.host))
     print(f"fakepve: demo cluster at {pve.url} ({len(pve.nodes)} nodes)", flush=True)
@@ -260,6 +267,11 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.1)
     parser.add_argument("--pki-dir", required=True)
     parser.add_argument("--token-id", default="root@pam!portal")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="the token holds only PVEAuditor (give a --token-id not of root@pam)",
+    )
     try:
         asyncio.run(serve(parser.parse_args()))
     except KeyboardInterrupt:

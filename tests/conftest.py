@@ -161,6 +161,7 @@ def make_app(tmp_path, pve, fakepve_cafile):
     yield build
     for app in apps:
         app.extensions["proxmox"].close()
+        app.extensions["proxmox_quick"].close()
         with app.app_context():
             db.engine.dispose()  # no connection is left for the garbage collector
 
@@ -233,9 +234,9 @@ def accounts(app):
 
 @pytest.fixture
 def login(client, accounts):
-    """login(name) logs the test client in as one of `accounts`."""
+    """login(name) logs the test client (or another app's client) in as one of `accounts`."""
 
-    def do_login(username: str):
+    def do_login(username: str, client=client):
         response = client.post(
             "/login", data={"username": username, "password": accounts[username]}
         )

@@ -20,7 +20,7 @@ from app.guests.forms import (
 )
 from app.proxmox import guests as pve
 from app.proxmox.cluster import Guest, Node
-from app.services import guests, ownership, tasks
+from app.services import addresses, guests, ownership, tasks
 from app.services.users import list_users
 
 GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>"
@@ -35,6 +35,19 @@ def _page_url(guest: Guest) -> str:
 def show(node: str, guest_type: str, vmid: int):
     """The guest page: status, config, snapshots, recent tasks, charts and actions."""
     return _render_page(*ownership.locate(current_user, node, guest_type, vmid))
+
+
+@bp.get(GUEST_URL + "/addresses")
+@login_required
+def ip_addresses(node: str, guest_type: str, vmid: int):
+    """The guest's IP addresses: a fragment the guest page loads once it is shown."""
+    try:
+        lookup = addresses.look_up(ownership.find_guest(current_user, node, guest_type, vmid))
+    except ProxmoxError as error:  # a fragment keeps the page: say it in place, report once
+        reference = report_proxmox_error(error)
+        note = f" (error reference {reference})" if reference else ""
+        lookup = addresses.Lookup(problem=f"{error.message}{note}")
+    return render_template("guests/_addresses.html", lookup=lookup)
 
 
 def _render_page(guest: Guest, host: Node, status: int = 200, **forms):

@@ -32,7 +32,7 @@ class ProxmoxSettings:
     token_value: str | None = None
     password: str | None = None
     verify_ssl: bool | str = True
-    timeout: int = 10
+    timeout: float = 10
 
     @classmethod
     def from_config(cls, config) -> ProxmoxSettings:
@@ -184,7 +184,7 @@ class ProxmoxClient:
             )
         if isinstance(exc, requests.exceptions.Timeout):
             return ProxmoxError(
-                f"Proxmox at {s.address} did not answer within {s.timeout} s.",
+                f"Proxmox at {s.address} did not answer within {s.timeout:g} s.",
                 kind="timeout",
                 hint="The host may be overloaded or a firewall may drop the traffic. "
                 "PROXMOX_TIMEOUT sets how long the portal waits.",

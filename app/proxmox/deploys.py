@@ -53,7 +53,3 @@ def agent(client: ProxmoxClient, node: str, vmid: int, name: str, **params: Any)
         return client.request("POST", path, **params)
     return client.get(path, **params)
 
-
-def container_interfaces(client: ProxmoxClient, node: str, vmid: int) -> list[dict]:
-    """GET a running container's network interfaces with their addresses."""
-    return client.get(f"nodes/{node}/lxc/{int(vmid)}/interfaces") or []

@@ -82,6 +82,15 @@ def rrddata(
     return client.get(path, timeframe=timeframe, cf="AVERAGE") or []
 
 
+def interfaces(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> list[dict]:
+    """A running guest's network interfaces and addresses: a VM's from its QEMU guest agent
+    (PVE answers 500 while the agent does not run), a container's from the host."""
+    if guest_type == "qemu":
+        answer = client.get(f"{_base(node, guest_type, vmid)}/agent/network-get-interfaces")
+        return (answer or {}).get("result") or []
+    return client.get(f"{_base(node, guest_type, vmid)}/interfaces") or []
+
+
 def recent_tasks(client: ProxmoxClient, node: str, vmid: int, limit: int = 10) -> list[dict]:
     """GET /nodes/{node}/tasks for one guest, newest first."""
     return client.get(f"nodes/{node}/tasks", vmid=int(vmid), limit=limit) or []

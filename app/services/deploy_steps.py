@@ -9,7 +9,6 @@ in the worker, and resumes or fails them when a worker dies.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from app.models import App, AppStep
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
-from app.services import ownership
+from app.services import addresses, ownership
 
 if TYPE_CHECKING:
     from app.services.deploy_runner import Deploy
@@ -220,34 +219,12 @@ def wait(deploy: Deploy, step: AppStep) -> None:
 def _address(deploy: Deploy) -> str | None:
     app = deploy.app
     try:
-        if app.guest_type == "qemu":
-            answer = pve.agent(deploy.client, app.node, deploy.vmid, "network-get-interfaces")
-            interfaces = (answer or {}).get("result") or []
-        else:
-            interfaces = pve.container_interfaces(deploy.client, app.node, deploy.vmid)
+        found = pve_guests.interfaces(deploy.client, app.node, app.guest_type, deploy.vmid)
     except ProxmoxError as error:
         if error.kind != "api":  # Proxmox itself is away: that is a failure, not a wait
             raise
         return None  # the agent does not run yet (PVE answers 500)
-    return first_ipv4(interfaces)
-
-
-def first_ipv4(interfaces: list[dict]) -> str | None:
-    """The first IPv4 address outside the loopback interface that is not link-local, from
-    PVE's interface lists (guest agent or container)."""
-    for interface in interfaces:
-        if interface.get("name") == "lo":
-            continue
-        for entry in interface.get("ip-addresses") or []:
-            if entry.get("ip-address-type") not in ("ipv4", "inet"):
-                continue
-            try:
-                address = ipaddress.IPv4Address(str(entry.get("ip-address")))
-            except ValueError:
-                continue
-            if not (address.is_link_local or address.is_unspecified):
-                return str(address)
-    return None
+    return next((a.ip for a in addresses.usable(found) if a.version == 4), None)
 
 
 def provision(deploy: Deploy, step: AppStep) -> None:

@@ -15,7 +15,7 @@ from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, Node
 from app.proxmox.parallel import at_once
-from app.services import ownership, tasks
+from app.services import ownership, rights, tasks
 from app.services.charts import Chart, build_charts
 
 DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|mp)\d+$|^rootfs$")
@@ -74,12 +74,13 @@ def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
         return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
                          owner=ownership.owner_of(guest), node_online=False)  # fmt: skip
     client = get_client()
-    status, config, recent_tasks, snapshots, samples = at_once(
+    status, config, recent_tasks, snapshots, samples, _ = at_once(
         lambda: pve_guests.status(client, node, guest_type, vmid),
         lambda: pve_guests.config(client, node, guest_type, vmid),
         lambda: pve_guests.recent_tasks(client, node, vmid),
         lambda: pve_guests.snapshots(client, node, guest_type, vmid),
         lambda: pve_guests.rrddata(client, node, guest_type, vmid, timeframe),
+        rights.current,  # the token's privileges, for the buttons; usually cached
     )
     tasks.settle(recent_tasks)  # tasks whose page nobody watched to the end
     return GuestPage(

@@ -7,7 +7,7 @@ import pytest
 
 from app.proxmox.cluster import Node, Storage
 from app.services.deploy_options import AUTOMATIC, DeployOptions
-from tests.conftest import log_in
+from tests.conftest import TOKEN_VALUE, log_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 
 BAD = {
@@ -119,3 +119,18 @@ def test_automatic_picks_the_fitting_node_with_the_most_free_memory():
         "cores": "No node fits: a has 8 cores."
     }
     assert "memory" in choice.place(AUTOMATIC, "local-lvm", 1, 20000, 10).problems
+
+
+def test_a_read_only_token_offers_no_deploy(pve, make_app, login):
+    pve.apitokens["portal@pve!portal"] = TOKEN_VALUE
+    pve.grant("portal@pve!portal", "/", "VM.Audit", "Sys.Audit", "Datastore.Audit")
+    client = make_app(PROXMOX_USER="portal@pve").test_client()
+    login("bob", client=client)
+    lacking = 'disabled title="The portal\'s Proxmox token lacks {}"'
+    for path, privilege in (("/apps/nginx", "VM.Allocate"), ("/apps/wordpress", "VM.Clone"),
+                            ("/apps/wordpress/deploy", "VM.Clone"),
+                            ("/apps/templates", "VM.Clone")):  # fmt: skip
+        page = client.get(path).data.decode()
+        assert lacking.format(privilege) in page, path
+        assert '<button type="submit" class="primary">Deploy</button>' not in page
+        assert 'href="/apps/wordpress/deploy"' not in page

@@ -28,6 +28,7 @@ PROTECTION = {
     "guests.backups": "login",
     "guests.backup_action": "login",
     "guests.configure": "login",
+    "guests.ip_addresses": "login",
     "guests.set_owner": "admin",
     "tasks.index": "login",
     "tasks.show": "login",
@@ -54,6 +55,7 @@ OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
     "myapps.show", "myapps.delete", "myapps.clone", "guests.configure", "guests.backup_action",
+    "guests.ip_addresses",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",

@@ -52,4 +52,3 @@ def agent(client: ProxmoxClient, node: str, vmid: int, name: str, **params: Any)
     if name in ("exec", "file-write"):
         return client.request("POST", path, **params)
     return client.get(path, **params)
-

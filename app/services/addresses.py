@@ -37,7 +37,7 @@ class Lookup:
 
 def usable(interfaces: list[dict]) -> list[Address]:
     """The addresses in PVE's interface lists (agent or container), without the loopback
-    interface and link-local addresses."""
+    interface and link-local addresses. (The demo leases 127.77.x.y: loopback, but not `lo`.)"""
     found = []
     for interface in interfaces:
         name = str(interface.get("name", ""))
@@ -46,7 +46,7 @@ def usable(interfaces: list[dict]) -> list[Address]:
                 ip = ipaddress.ip_address(str(entry.get("ip-address")))
             except ValueError:
                 continue
-            if not (ip.is_link_local or ip.is_loopback or ip.is_unspecified):
+            if not (ip.is_link_local or ip.is_unspecified):
                 found.append(Address(name, str(ip), str(entry.get("prefix", "")), ip.version))
     return found
 
@@ -67,8 +67,9 @@ def look_up(guest: Guest) -> Lookup:
         if error.status_code == 403:
             return Lookup(problem=f"Proxmox does not let the portal read them: {error.pve_message}")
         if guest.type == "qemu":
-            return Lookup(problem="Agent not running: the QEMU guest agent does not answer, so "
-                          "Proxmox cannot tell (install qemu-guest-agent and set `agent: 1`).")  # fmt: skip
+            return Lookup(problem=f"Agent not running ({error.pve_message}). Install "
+                          "qemu-guest-agent in the VM and turn on its QEMU Guest Agent option "
+                          "to see its addresses here.")  # fmt: skip
         raise
     addresses = usable(found)
     return Lookup(addresses, None if addresses else "The guest reports no addresses yet.")

@@ -26,8 +26,18 @@ def index():
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def show(task_id: int):
-    """The task's status and log; the page keeps polling `progress` while it runs."""
-    progress = tasks.follow(tasks.get_for(current_user, task_id))
+    """The task's status and log; the page keeps polling `progress` while it runs.
+
+    A finished task whose log Proxmox no longer has (logs rotate; a node may be reinstalled)
+    still shows what the portal knows about it."""
+    task = tasks.get_for(current_user, task_id)
+    try:
+        progress = tasks.follow(task)
+    except ProxmoxError as error:
+        if error.kind != "api" or task.status != "stopped":
+            raise
+        progress = tasks.Progress(task, [], 0)
+        return render_template("tasks/show.html", progress=progress, log_gone=error.pve_message)
     return render_template("tasks/show.html", progress=progress)
 
 

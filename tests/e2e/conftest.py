@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 
 from scripts.local_bugsink import Bugsink
 from scripts.wait_for_port import wait_for_port
@@ -26,6 +27,21 @@ from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, free_port
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SECRET_KEY = "e2e-secret-key-5d1c"
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (which cannot download browsers here)."""
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    assert chromium, "Chromium is not installed: apt-get install chromium (.ci/run does)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +57,18 @@ def pve_server(request, tmp_path_factory):
     """fakepve with the demo cluster, run the way `make demo` runs it.
 
     Tasks take no time unless the test module sets FAKEPVE_TIME_SCALE (the demo's tasks
-    last 5 PVE seconds, e.g. 2.5 s at 0.5).
+    last 5 PVE seconds, e.g. 2.5 s at 0.5). A module with FAKEPVE_READ_ONLY gets the README's
+    read-only setup: the token portal@pve!portal, holding PVEAuditor only.
     """
     time_scale = getattr(request.module, "FAKEPVE_TIME_SCALE", 0)
+    read_only = getattr(request.module, "FAKEPVE_READ_ONLY", False)
     pki = tmp_path_factory.mktemp("pki")
     port = free_port()
     env = {**os.environ, "FAKEPVE_TOKEN_VALUE": TOKEN_VALUE, "FAKEPVE_ROOT_PASSWORD": "e2e-root"}
     process = subprocess.Popen(
         [BIN / "python", "scripts/fakepve_demo.py", "demo/cluster.json", "--host", "127.0.0.1",
-         "--port", str(port), "--time-scale", str(time_scale), "--pki-dir", pki],
+         "--port", str(port), "--time-scale", str(time_scale), "--pki-dir", pki,
+         *(["--token-id", "portal@pve!portal", "--read-only"] if read_only else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     assert wait_for_port("127.0.0.1", port, 30), "fakepve did not start"

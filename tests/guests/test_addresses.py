@@ -7,7 +7,8 @@ from tests.conftest import log_in
 from tests.guests.conftest import pve_calls, url
 
 AGENT_INTERFACES = [
-    {"name": "lo", "ip-addresses": [{"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}]},
+    {"name": "lo",
+     "ip-addresses": [{"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}]},
     {"name": "ens18", "hardware-address": "bc:24:11:00:00:09", "ip-addresses": [
         {"ip-address": "10.0.0.15", "ip-address-type": "ipv4", "prefix": 24},
         {"ip-address": "fe80::be24:11ff:fe00:9", "ip-address-type": "ipv6", "prefix": 64},

@@ -86,6 +86,18 @@ def test_poll_while_proxmox_is_away_says_so_and_keeps_polling(app, guests, admin
     assert "Trying again" in text and 'hx-trigger="every 5s"' in text and "start=0" in text
 
 
+def test_a_finished_task_whose_log_proxmox_lost_still_shows(app, guests, admin_client):
+    press(admin_client, url("qemu", 101, suffix="/power/start"))
+    task = last_task(app)
+    admin_client.get(f"/tasks/{task.id}")  # watched to its end
+    assert last_task(app).status == "stopped"
+    guests.fail("GET", "/log", 500, "unable to open file - No such file or directory")
+    page = admin_client.get(f"/tasks/{task.id}")
+    assert page.status_code == 200
+    assert "no longer has this task's log (unable to open file" in page.data.decode()
+    assert "Finished: OK" in page.data.decode()
+
+
 def test_refusal_is_reported_once_with_a_reference(sentry, guests):
     app, transport = sentry()
     client = log_in(app)

@@ -19,6 +19,7 @@ PROTECTION = {
     "health.healthz": "public",
     "auth.change_password": "login",
     "dashboard.index": "login",
+    "dashboard.live": "login",
     "dashboard.node": "login",
     "guests.show": "login",
     "guests.power": "login",

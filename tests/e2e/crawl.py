@@ -1,6 +1,6 @@
 """Visit every page a user can reach from the dashboard, in Chromium, at laptop and phone size.
 
-Each visit saves a screenshot (artifacts/screenshots/, ignored by git) and notes what a person
+Each visit saves a screenshot (artifacts/screenshots/<user>-<size>/, ignored by git) and notes what a person
 would notice: console errors, CSP violations, asset requests that failed, sideways scrolling
 on the phone, and axe-core's serious and critical accessibility violations.
 
@@ -57,9 +57,10 @@ def kind_of(link: str) -> str:
     return path
 
 
-def log_in(browser: Browser, base: str, username: str, password: str, size: str) -> Page:
+def _logged_in(browser: Browser, base: str, username: str, password: str, size: str) -> Page:
     page = browser.new_context(viewport=SIZES[size]).new_page()
     page.add_init_script(WATCH_CSP)
+    page.add_init_script(AXE)  # cheaper than injecting it into each page afterwards
     page.set_default_timeout(20_000)
     page.goto(base + "/login")
     page.fill("input[name=username]", username)
@@ -72,7 +73,7 @@ def log_in(browser: Browser, base: str, username: str, password: str, size: str)
 def crawl(browser: Browser, base: str, username: str, password: str, size: str) -> list[Visit]:
     """Every kind of page linked from the dashboard (breadth first), as username at size."""
     shutil.rmtree(SHOTS / f"{username}-{size}", ignore_errors=True)
-    page = log_in(browser, base, username, password, size)
+    page = _logged_in(browser, base, username, password, size)
     console: list[str] = []
     failed: list[str] = []
     page.on("console", lambda m: m.type == "error" and console.append(m.text))
@@ -118,7 +119,6 @@ def look_at(page: Page, size: str) -> list[str]:
     over = page.evaluate("document.documentElement.scrollWidth - innerWidth")
     if size == "phone" and over > 0:
         problems.append(f"scrolls {over} px sideways")
-    page.evaluate(AXE)
     found = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
             .filter((v) => v.impact === "serious" || v.impact === "critical")

@@ -1,8 +1,8 @@
 """Visit every page a user can reach from the dashboard, in Chromium, at laptop and phone size.
 
-Each visit saves a screenshot (artifacts/screenshots/<user>-<size>/, ignored by git) and notes what a person
-would notice: console errors, CSP violations, asset requests that failed, sideways scrolling
-on the phone, and axe-core's serious and critical accessibility violations.
+Each visit saves a screenshot (artifacts/screenshots/<user>-<size>/, ignored by git) and
+notes what a person would notice: console errors, CSP violations, asset requests that failed,
+sideways scrolling on the phone, and axe-core's serious and critical accessibility violations.
 
 Pages of one kind (every guest page, every app in the catalog) look alike: the crawl visits
 the first of each kind it finds, where a kind is the path with its numbers and names taken out.

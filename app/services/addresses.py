@@ -41,7 +41,9 @@ def usable(interfaces: list[dict]) -> list[Address]:
     found = []
     for interface in interfaces:
         name = str(interface.get("name", ""))
-        for entry in interface.get("ip-addresses") or [] if name != "lo" else []:
+        if name == "lo":
+            continue
+        for entry in interface.get("ip-addresses") or []:
             try:
                 ip = ipaddress.ip_address(str(entry.get("ip-address")))
             except ValueError:

@@ -57,18 +57,15 @@ def pve_server(request, tmp_path_factory):
     """fakepve with the demo cluster, run the way `make demo` runs it.
 
     Tasks take no time unless the test module sets FAKEPVE_TIME_SCALE (the demo's tasks
-    last 5 PVE seconds, e.g. 2.5 s at 0.5). A module with FAKEPVE_READ_ONLY gets the README's
-    read-only setup: the token portal@pve!portal, holding PVEAuditor only.
+    last 5 PVE seconds, e.g. 2.5 s at 0.5).
     """
     time_scale = getattr(request.module, "FAKEPVE_TIME_SCALE", 0)
-    read_only = getattr(request.module, "FAKEPVE_READ_ONLY", False)
     pki = tmp_path_factory.mktemp("pki")
     port = free_port()
     env = {**os.environ, "FAKEPVE_TOKEN_VALUE": TOKEN_VALUE, "FAKEPVE_ROOT_PASSWORD": "e2e-root"}
     process = subprocess.Popen(
         [BIN / "python", "scripts/fakepve_demo.py", "demo/cluster.json", "--host", "127.0.0.1",
-         "--port", str(port), "--time-scale", str(time_scale), "--pki-dir", pki,
-         *(["--token-id", "portal@pve!portal", "--read-only"] if read_only else [])],
+         "--port", str(port), "--time-scale", str(time_scale), "--pki-dir", pki],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     assert wait_for_port("127.0.0.1", port, 30), "fakepve did not start"

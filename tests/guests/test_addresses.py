@@ -26,7 +26,7 @@ def test_the_page_loads_the_addresses_after_itself(guests, admin_client):
     page = admin_client.get(url("lxc", 201)).data.decode()
     assert 'hx-get="/guests/pve1/lxc/201/addresses" hx-trigger="load"' in page
     stopped = admin_client.get(url("qemu", 101)).data.decode()
-    assert "/addresses" not in stopped and "None while web is stopped." in stopped
+    assert "/addresses" not in stopped and "None while it is stopped." in stopped
 
 
 def test_a_vm_shows_what_its_agent_reports(guests, admin_client):

@@ -10,6 +10,7 @@ ends up in one.
 from __future__ import annotations
 
 import os
+import ssl
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,25 @@ class ProxmoxClient:
             raise self._translate(exc, context) from exc
         except (AuthenticationError, requests.RequestException, ValueError) as exc:
             raise self._translate(exc, context) from exc
+
+    def websocket_headers(self) -> dict[str, str]:
+        """The credentials a websocket to the API presents (a console's vncwebsocket): the
+        token's header, or the login ticket's cookie."""
+        s = self.settings
+        if s.auth_method == "token":
+            return {"Authorization": f"PVEAPIToken={s.user}!{s.token_name}={s.token_value}"}
+        ticket = self._connection()._store["auth"].pve_auth_ticket
+        return {"Cookie": f"PVEAuthCookie={ticket}"}
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """TLS for a websocket to the API, verified as every call is (PROXMOX_VERIFY_SSL)."""
+        verify = self.settings.verify_ssl
+        if verify is False:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        return ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
 
     def close(self) -> None:
         """Close the HTTP session (its keep-alive connections)."""

@@ -1,0 +1,61 @@
+"""A guest's console at Proxmox: a one-time ticket (vncproxy or termproxy), then the
+vncwebsocket it opens, over TLS verified like every other call.
+
+The ticket and the VNC password are secrets: they go into the websocket's URL and the VNC
+handshake only, never into a message, a log line or a Sentry context.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from app.exceptions import ProxmoxError
+from app.proxmox.client import ProxmoxClient
+
+
+def vnc_ticket(client: ProxmoxClient, node: str, vmid: int) -> dict:
+    """POST vncproxy for a VM's screen: `ticket`, `port` and a generated VNC `password`."""
+    path = f"nodes/{node}/qemu/{int(vmid)}/vncproxy"
+    return client.request("POST", path, websocket=1, **{"generate-password": 1})
+
+
+def term_ticket(client: ProxmoxClient, node: str, guest_type: str, vmid: int) -> dict:
+    """POST termproxy for a serial terminal: `ticket`, `port` and the `user` it is for."""
+    return client.request("POST", f"nodes/{node}/{guest_type}/{int(vmid)}/termproxy")
+
+
+def open_socket(
+    client: ProxmoxClient, node: str, guest_type: str, vmid: int, ticket: dict
+) -> ClientConnection:
+    """Connect to the guest's vncwebsocket with a ticket (use it in a `with`, which closes
+    it); a ProxmoxError if that fails."""
+    s = client.settings
+    path = f"/nodes/{node}/{guest_type}/{int(vmid)}/vncwebsocket"
+    query = urlencode({"port": ticket["port"], "vncticket": ticket["ticket"]})
+    context = {"api_method": "GET", "api_path": path, "node": node, "vmid": int(vmid)}
+    try:
+        return connect(
+            f"wss://{s.host}:{s.port}/api2/json{path}?{query}",
+            ssl=client.ssl_context(),
+            additional_headers=client.websocket_headers(),
+            subprotocols=["binary"],  # type: ignore[list-item]  # PVE's own choice
+            open_timeout=s.timeout,
+            compression=None,
+            max_size=None,
+            ping_interval=None,
+            proxy=None,
+        )
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        raise ProxmoxError(
+            f"Proxmox refused the console's websocket ({status}).",
+            kind="api", status_code=status, **context,
+        ) from None  # fmt: skip
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        raise ProxmoxError(
+            f"Could not open the console's websocket at {s.address}: {type(exc).__name__}.",
+            kind="unreachable", http_status=503, **context,
+        ) from None  # fmt: skip

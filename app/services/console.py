@@ -1,0 +1,81 @@
+"""Consoles, relayed through the portal: Proxmox's websocket on one side, the browser's on
+the other.
+
+For a VM's screen the portal answers Proxmox's VNC authentication itself, with the password
+vncproxy generated, and offers the browser an RFB session without authentication (the
+browser has already proven who it is to the portal). So the VNC password never leaves the
+portal: not to the page, not to a log.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+RFB_VERSION = b"RFB 003.008\n"
+VNC_AUTH, NO_AUTH = 2, 1
+
+
+class ConsoleError(Exception):
+    """The console's handshake failed; the message says at which step (no secrets)."""
+
+
+class Stream:
+    """Exact reads over a websocket's binary messages (RFB does not follow message bounds)."""
+
+    def __init__(self, socket, timeout: float):
+        self.socket, self.timeout, self.buffer = socket, timeout, b""
+
+    def read(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            message = self.socket.recv(self.timeout)
+            if not isinstance(message, bytes):
+                raise ConsoleError("The VNC server sent text where RFB expects bytes.")
+            self.buffer += message
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def rest(self) -> bytes:
+        """What was received beyond the last read."""
+        data, self.buffer = self.buffer, b""
+        return data
+
+
+def vnc_response(challenge: bytes, password: str) -> bytes:
+    """VNC authentication's answer: the challenge DES-encrypted with the password, whose
+    bytes VNC uses bit-reversed as the key."""
+    key = (password.encode() + b"\0" * 8)[:8]
+    key = bytes(int(f"{byte:08b}"[::-1], 2) for byte in key)
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
+    return encryptor.update(challenge) + encryptor.finalize()
+
+
+def log_in_at_proxmox(server: Stream, send, password: str) -> None:
+    """The RFB 3.8 handshake with Proxmox's VNC server, up to a successful VNC authentication.
+    `send` writes to the server's websocket."""
+    if not server.read(12).startswith(b"RFB 003."):
+        raise ConsoleError("The VNC server does not speak RFB.")
+    send(RFB_VERSION)
+    count = server.read(1)[0]
+    if count == 0:
+        raise ConsoleError("The VNC server refused the session.")
+    if VNC_AUTH not in server.read(count):
+        raise ConsoleError("The VNC server does not offer VNC authentication.")
+    send(bytes([VNC_AUTH]))
+    send(vnc_response(server.read(16), password))
+    if struct.unpack(">I", server.read(4))[0] != 0:
+        raise ConsoleError("The VNC server refused the console's password.")
+
+
+def greet_browser(browser: Stream, send) -> None:
+    """The browser's side of the handshake: RFB 3.8 without authentication. `send` writes to
+    the browser's websocket."""
+    send(RFB_VERSION)
+    if not browser.read(12).startswith(b"RFB 003."):
+        raise ConsoleError("The browser does not speak RFB.")
+    send(bytes([1, NO_AUTH]))
+    if browser.read(1)[0] != NO_AUTH:
+        raise ConsoleError("The browser chose a security type the portal did not offer.")
+    send(struct.pack(">I", 0))

@@ -7,6 +7,7 @@ handshake only, never into a message, a log line or a Sentry context.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -35,7 +36,8 @@ def open_socket(
     s = client.settings
     path = f"/nodes/{node}/{guest_type}/{int(vmid)}/vncwebsocket"
     query = urlencode({"port": ticket["port"], "vncticket": ticket["ticket"]})
-    context = {"api_method": "GET", "api_path": path, "node": node, "vmid": int(vmid)}
+    context: dict[str, Any] = {"api_method": "GET", "api_path": path, "node": node,
+                               "vmid": int(vmid)}  # fmt: skip
     try:
         return connect(
             f"wss://{s.host}:{s.port}/api2/json{path}?{query}",

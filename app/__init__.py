@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
 from app import proxmox
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, login_manager, migrate, sock
 from app.security import init_security
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    sock.init_app(app)
     proxmox.init_app(app)
     from app.auth.session import configure_login_manager
 
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from app.apps import bp as apps_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.console import bp as console_bp
     from app.dashboard import bp as dashboard_bp
     from app.guests import bp as guests_bp
     from app.health import bp as health_bp
@@ -99,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(apps_bp)
     app.register_blueprint(myapps_bp)
+    app.register_blueprint(console_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
 

@@ -127,6 +127,7 @@ def from_environment() -> dict:
         "PERMISSIONS_CACHE_SECONDS": _seconds("PERMISSIONS_CACHE_SECONDS", 60.0),
         "GUEST_AGENT_TIMEOUT": _seconds("GUEST_AGENT_TIMEOUT", 3.0),
         "DASHBOARD_REFRESH_SECONDS": _int("DASHBOARD_REFRESH_SECONDS", 5),
+        "CONSOLE_IDLE_SECONDS": _seconds("CONSOLE_IDLE_SECONDS", 900.0),
         "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),

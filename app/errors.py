@@ -71,6 +71,22 @@ def report_proxmox_error(error: ProxmoxError, started_by=None) -> str | None:
     return observability.capture(error, "proxmox", "proxmox_error", context, user=user)
 
 
+def report_console_error(error: Exception, guest, kind: str, phase: str) -> str | None:
+    """One Sentry event for a console that could not open or broke: error_type `proxmox`,
+    with a `console` context (which guest, which kind, in which phase). Returns its id."""
+    context = {
+        "error_message": getattr(error, "message", str(error)),
+        **(_request_fields() if has_request_context() else {}),
+        "node": guest.node,
+        "vmid": guest.vmid,
+        "guest_type": guest.type,
+        "kind": kind,
+        "phase": phase,
+        "status_code": getattr(error, "status_code", None),
+    }
+    return observability.capture(error, "proxmox", "console", context)
+
+
 PROXMOX_TITLES = {
     "unreachable": "Proxmox VE is unreachable",
     "timeout": "Proxmox VE did not answer in time",

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -23,3 +24,4 @@ else:
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+sock = Sock()  # websockets (the consoles); needs gunicorn's gthread workers

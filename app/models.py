@@ -262,3 +262,21 @@ class Quota(Model):
     cores: Mapped[int | None] = mapped_column(Integer)
     memory: Mapped[int | None] = mapped_column(Integer)  # MiB
     disk: Mapped[int | None] = mapped_column(Integer)  # GiB
+
+
+class ConsoleSession(Model):
+    """One console opened through the portal. Its `nonce` comes from the one-time token the
+    console page issued: a second use of the token finds it taken."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    target: Mapped[str] = mapped_column(String(128))  # as in the audit log: "qemu/101 on pve1"
+    kind: Mapped[str] = mapped_column(String(8))  # vnc | term
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_reason: Mapped[str | None] = mapped_column(String(64))

@@ -10,6 +10,7 @@ portal: not to the page, not to a log.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -23,16 +24,17 @@ class ConsoleError(Exception):
 
 
 class Stream:
-    """Exact reads over a websocket's binary messages (RFB does not follow message bounds)."""
+    """Exact reads over a websocket's binary messages (RFB does not follow message bounds).
+    `receive(timeout)` is the socket's own: websockets' `recv`, simple-websocket's `receive`."""
 
-    def __init__(self, socket, timeout: float):
-        self.socket, self.timeout, self.buffer = socket, timeout, b""
+    def __init__(self, receive: Callable[[float], object], timeout: float):
+        self.receive, self.timeout, self.buffer = receive, timeout, b""
 
     def read(self, size: int) -> bytes:
         while len(self.buffer) < size:
-            message = self.socket.recv(self.timeout)
+            message = self.receive(self.timeout)
             if not isinstance(message, bytes):
-                raise ConsoleError("The VNC server sent text where RFB expects bytes.")
+                raise ConsoleError("The other side sent no RFB bytes in time.")
             self.buffer += message
         data, self.buffer = self.buffer[:size], self.buffer[size:]
         return data
@@ -79,3 +81,23 @@ def greet_browser(browser: Stream, send) -> None:
     if browser.read(1)[0] != NO_AUTH:
         raise ConsoleError("The browser chose a security type the portal did not offer.")
     send(struct.pack(">I", 0))
+
+
+def open_vnc(browser, proxmox, password: str, timeout: float) -> bytes:
+    """Both handshakes: the portal logs in at Proxmox, then lets the browser in. Returns the
+    browser's bytes that followed (its ClientInit), for the relay to pass on."""
+    server = Stream(proxmox.recv, timeout)
+    log_in_at_proxmox(server, proxmox.send, password)
+    client = Stream(browser.receive, timeout)
+    greet_browser(client, browser.send)
+    return client.rest()
+
+
+def open_terminal(proxmox, ticket: dict, timeout: float) -> bytes:
+    """termproxy's login: `user:ticket` on the socket, and Proxmox's `OK`. Returns what
+    followed the OK, for the browser."""
+    proxmox.send(f"{ticket['user']}:{ticket['ticket']}\n")
+    server = Stream(proxmox.recv, timeout)
+    if server.read(2) != b"OK":
+        raise ConsoleError("Proxmox refused the terminal's login.")
+    return server.rest()

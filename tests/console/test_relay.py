@@ -46,7 +46,7 @@ def test_the_portal_logs_in_to_the_vnc_server_and_receives_the_screen(app, vm):
         client = get_client()
         ticket = console.vnc_ticket(client, "pve1", 101)
         with console.open_socket(client, "pve1", "qemu", 101, ticket) as socket:
-            stream = Stream(socket, timeout=5)
+            stream = Stream(socket.recv, timeout=5)
             log_in_at_proxmox(stream, socket.send, ticket["password"])
             name, pixels = framebuffer(socket, stream)
     assert name == b"desk"
@@ -63,7 +63,7 @@ def test_a_wrong_password_is_refused(app, vm):
         ticket = console.vnc_ticket(client, "pve1", 101)
         with console.open_socket(client, "pve1", "qemu", 101, ticket) as socket:
             with pytest.raises(ConsoleError, match="refused the console's password"):
-                log_in_at_proxmox(Stream(socket, timeout=5), socket.send, "not-it")
+                log_in_at_proxmox(Stream(socket.recv, timeout=5), socket.send, "not-it")
 
 
 def test_a_ticket_opens_one_connection_only(app, vm):

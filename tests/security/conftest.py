@@ -47,6 +47,7 @@ class World:
                 "filename": "css/portal.css",
                 "app_id": "nginx",
                 "deployed_id": self.admin_app,
+                "kind": "screen",
             }[name]
         )
 

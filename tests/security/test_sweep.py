@@ -11,7 +11,9 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD, csrf_token_in
 from tests.security.conftest import table_state
 
-# public: anyone; login: a logged-in user (others' guests and tasks are 404); admin: admins only.
+# public: anyone; login: a logged-in user (others' guests and tasks are 404); admin: admins only;
+# socket: a console's websocket, refused (403) to everyone without its page's one-time token
+# (tests/console/test_socket.py opens it with one).
 PROTECTION = {
     "static": "public",
     "auth.login": "public",
@@ -30,6 +32,8 @@ PROTECTION = {
     "guests.backup_action": "login",
     "guests.configure": "login",
     "guests.ip_addresses": "login",
+    "console.show": "login",
+    "console.socket": "socket",
     "guests.set_owner": "admin",
     "tasks.index": "login",
     "tasks.show": "login",
@@ -56,7 +60,7 @@ OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
     "myapps.show", "myapps.delete", "myapps.clone", "guests.configure", "guests.backup_action",
-    "guests.ip_addresses",
+    "guests.ip_addresses", "console.show",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",
@@ -106,8 +110,13 @@ def path_of(rule, world, **changes: bytes) -> str:
     return path
 
 
-def call(client, method, path, query=b"", form=None):
-    kwargs = {"query_string": query.decode("ascii")}
+# What a browser sends to open a websocket; a console's socket is refused before it opens.
+UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+           "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}  # fmt: skip
+
+
+def call(client, method, path, query=b"", form=None, websocket=False):
+    kwargs = {"query_string": query.decode("ascii"), "headers": UPGRADE if websocket else {}}
     if method == "POST":
         kwargs["data"] = form or b""
         kwargs["content_type"] = "application/x-www-form-urlencoded"
@@ -129,10 +138,12 @@ def test_every_route_is_classified(app):
 def test_anonymous(app, world):
     client = app.test_client()
     for endpoint, rule, method in rules(app):
-        response = call(client, method, path_of(rule, world))
+        response = call(client, method, path_of(rule, world), websocket=rule.websocket)
         where = f"{method} {rule.rule}"
         assert response.status_code < 500, where
-        if PROTECTION[endpoint] == "public":
+        if PROTECTION[endpoint] == "socket":
+            assert response.status_code == 403, where
+        elif PROTECTION[endpoint] == "public":
             assert (
                 not response.location
                 or "/login" not in response.location
@@ -147,9 +158,9 @@ def test_plain_user(app, world, user):
     for endpoint, rule, method in rules(app):
         if endpoint == "auth.logout":  # would end the session the sweep goes on with
             continue
-        response = call(user, method, path_of(rule, world))
+        response = call(user, method, path_of(rule, world), websocket=rule.websocket)
         where = f"{method} {rule.rule}"
-        if PROTECTION[endpoint] == "admin":
+        if PROTECTION[endpoint] in ("admin", "socket"):
             assert response.status_code == 403, where
         elif endpoint in OTHERS:
             assert response.status_code == 404, where
@@ -162,10 +173,11 @@ def test_admin(app, world, admin):
     for endpoint, rule, method in rules(app):
         if endpoint == "auth.logout":  # would end the session the sweep goes on with
             continue
-        response = call(admin, method, path_of(rule, world))
-        assert response.status_code < 400 or response.status_code == 400 and method == "POST", (
-            f"{method} {rule.rule}: {response.status_code}"
-        )
+        response = call(admin, method, path_of(rule, world), websocket=rule.websocket)
+        expected = 403 if PROTECTION[endpoint] == "socket" else None
+        assert response.status_code == expected or (
+            response.status_code < 400 or response.status_code == 400 and method == "POST"
+        ), f"{method} {rule.rule}: {response.status_code}"
 
 
 @pytest.mark.parametrize("role", ["anonymous", "admin"])
@@ -180,7 +192,13 @@ def test_every_state_change_needs_a_csrf_token(make_app, app, world, role):
         assert client.post("/login", data=data).status_code == 302
     before = table_state(app)
     for _, rule, method in rules(app, methods=("POST", "PUT", "PATCH", "DELETE")):
-        response = call(client, method, path_of(rule, world), form=b"request_key=abc123")
+        response = call(
+            client,
+            method,
+            path_of(rule, world),
+            form=b"request_key=abc123",
+            websocket=rule.websocket,
+        )
         assert response.status_code == 400, f"{method} {rule.rule}: {response.status_code}"
         assert b"CSRF" in response.data
     assert table_state(app) == before
@@ -191,7 +209,12 @@ def test_hostile_path_variables(app, world, admin):
     for value in HOSTILE:
         for _, rule, method in rules(app):
             for name in rule.arguments:
-                response = call(admin, method, path_of(rule, world, **{name: HOSTILE[value]}))
+                response = call(
+                    admin,
+                    method,
+                    path_of(rule, world, **{name: HOSTILE[value]}),
+                    websocket=rule.websocket,
+                )
                 assert response.status_code < 500, f"{method} {rule.rule} with {name}={value}"
     assert table_state(app) == before
 
@@ -205,7 +228,9 @@ def test_hostile_queries_and_forms(app, world, request, who):
         for endpoint, rule, method in rules(app):
             if endpoint == "auth.logout" and who != "anonymous":
                 continue
-            response = call(client, method, path_of(rule, world), query, form)
+            response = call(
+                client, method, path_of(rule, world), query, form, websocket=rule.websocket
+            )
             assert response.status_code < 500, f"{method} {rule.rule} with {value}"
     assert table_state(app) == before
 
@@ -213,5 +238,5 @@ def test_hostile_queries_and_forms(app, world, request, who):
 def test_page_views_write_nothing_but_task_syncs(app, world, admin, user, writes):
     for client in (admin, user):
         for _, rule, _ in rules(app, methods=("GET",)):
-            call(client, "GET", path_of(rule, world))
+            call(client, "GET", path_of(rule, world), websocket=rule.websocket)
     assert [w for w in writes if not w.lstrip().upper().startswith("UPDATE TASKS")] == []

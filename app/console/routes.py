@@ -1,0 +1,67 @@
+"""Console views: the page (it issues a one-time token) and the websocket it opens.
+
+The websocket is refused before its handshake unless the session is logged in, the request
+comes from the portal's own pages (Origin), the token is this session's for this guest, and
+the user may see the guest (404 otherwise, as everywhere).
+"""
+
+from __future__ import annotations
+
+from flask import abort, g, render_template, request
+from flask_login import current_user, login_required
+
+from app.console import bp
+from app.extensions import sock
+from app.services import console_relay, console_sessions, ownership
+
+CONSOLE_URL = "/guests/<node>/<guest_type>/<int:vmid>/console/<kind>"
+KINDS = {"screen": ("qemu",), "terminal": ("qemu", "lxc")}
+
+
+@bp.get(CONSOLE_URL)
+@login_required
+def show(node: str, guest_type: str, vmid: int, kind: str):
+    """The console page: the guest's screen (VMs) or a serial terminal."""
+    guest, _ = ownership.locate(current_user, node, guest_type, vmid)
+    if guest.type not in KINDS.get(kind, ()):
+        abort(404)
+    token = None
+    if guest.status == "running":
+        token = console_sessions.issue_token(current_user, guest, kind)
+    return render_template(f"console/{kind}.html", guest=guest, token=token)
+
+
+@bp.before_request
+def refuse_foreign_sockets():
+    """The checks a console's websocket passes before its handshake (a 403 or 404 refuses
+    it, as a browser sees it)."""
+    if request.endpoint != "console.socket":
+        return
+    if not current_user.is_authenticated:
+        abort(403, description="Log in to open a console.")
+    if request.headers.get("Origin") != request.host_url.rstrip("/"):
+        abort(403, description="A console opens from the portal's own pages only.")
+    grant = console_sessions.read_token(request.args.get("token", ""))
+    args = request.view_args or {}
+    wanted = (args.get("node"), args.get("guest_type"), args.get("vmid"), args.get("kind"))
+    if grant is None or grant.session_id != current_user.get_id() or wanted != (
+        grant.node, grant.guest_type, grant.vmid, grant.kind
+    ):  # fmt: skip
+        abort(403, description="This console link has expired: open the console again.")
+    g.console_guest, _ = ownership.locate(current_user, grant.node, grant.guest_type, grant.vmid)
+    g.console_grant = grant
+
+
+@sock.route(CONSOLE_URL + "/socket", bp=bp)
+def socket(ws, node: str, guest_type: str, vmid: int, kind: str):
+    """Relay the console between the browser and Proxmox, for as long as it lasts."""
+    user, grant = current_user._get_current_object(), g.console_grant
+    session = console_sessions.open_session(user, grant)
+    if session is None:
+        ws.close(reason=1008, message="This console link was used already.")
+        return
+    reason, reference = console_relay.serve(ws, grant, g.console_guest)
+    console_sessions.close_session(user, session, reason)
+    if reason == "failed":
+        note = f" (error reference {reference})" if reference else ""
+        ws.close(reason=1011, message=f"The console could not open{note}.")

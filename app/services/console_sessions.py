@@ -1,0 +1,85 @@
+"""Who may open which console: the console page issues a short-lived, one-time token for one
+guest and one session, which the websocket presents; each console opened and closed is
+recorded and audited with how long it lasted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import ConsoleSession, User, utcnow
+from app.proxmox.cluster import Guest
+from app.services import audit
+
+TOKEN_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid token allows: this session's user, on this guest, this kind of console."""
+
+    session_id: str  # User.get_id(): `<id>:<session_version>`
+    node: str
+    guest_type: str
+    vmid: int
+    kind: str
+    nonce: str
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="console")
+
+
+def issue_token(user: User, guest: Guest, kind: str) -> str:
+    """A token the console page hands its websocket: good once, for TOKEN_SECONDS."""
+    grant = [user.get_id(), guest.node, guest.type, guest.vmid, kind, secrets.token_hex(16)]
+    return _serializer().dumps(grant)
+
+
+def read_token(token: str) -> Grant | None:
+    """The grant in a token, or None if it is forged, malformed or too old."""
+    try:
+        session_id, node, guest_type, vmid, kind, nonce = _serializer().loads(
+            token, max_age=TOKEN_SECONDS
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return Grant(str(session_id), str(node), str(guest_type), int(vmid), str(kind), str(nonce))
+
+
+def open_session(user: User, grant: Grant) -> ConsoleSession | None:
+    """Record the console as opened (and audit it); None if the token was used before."""
+    target = audit.target_of(grant.guest_type, grant.vmid, grant.node)
+    session = ConsoleSession(nonce=grant.nonce, user_id=user.id, target=target, kind=grant.kind)
+    db.session.add(session)
+    audit.record(user, "console", target, "started", f"{grant.kind} console opened")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return session
+
+
+def close_session(user: User, session: ConsoleSession, reason: str) -> None:
+    """Record the console as closed, with how long it was open and why."""
+    session.closed_at, session.close_reason = utcnow(), reason
+    seconds = round(time.time() - session.opened_at.timestamp())
+    detail = f"{session.kind} console closed after {seconds} s ({reason})"
+    audit.record(user, "console", session.target, "done", detail)
+    db.session.commit()
+
+
+def still_signed_in(session_id: str) -> bool:
+    """True while the session that opened the console has not ended."""
+    user_id, _, version = session_id.partition(":")
+    db.session.rollback()  # a new transaction: the last one's snapshot may predate the logout
+    user = db.session.get(User, int(user_id))
+    return bool(user and user.active and str(user.session_version) == version)

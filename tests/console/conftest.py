@@ -1,0 +1,44 @@
+"""The portal served for real (werkzeug's threaded server: websockets need a real socket),
+and a running VM with a screen in fakepve."""
+
+import html
+import re
+import threading
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+# A 4x2 screen: the fake sends it in raw encoding, 32 bits per pixel, as blue, green, red, 0.
+SCREEN = (4, 2, bytes(range(100, 124)))
+
+
+@pytest.fixture
+def vm(pve):
+    guest = pve.add_vm(101, "desk", node="pve1", status="running", config={"cores": 1})
+    guest.screen = SCREEN
+    return guest
+
+
+@pytest.fixture
+def served(app, accounts):
+    """The app at http://127.0.0.1:<port>."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+
+
+def signed_in(base: str, username: str, password: str) -> requests.Session:
+    session = requests.Session()
+    response = session.post(base + "/login", data={"username": username, "password": password})
+    assert response.url == base + "/", response.url
+    return session
+
+
+def socket_path(page: str) -> str:
+    """The console page's websocket URL (ws://…), with its one-time token."""
+    return html.unescape(re.search(r'data-socket="([^"]+)"', page).group(1))

@@ -1,0 +1,101 @@
+"""The console's websocket, end to end through the portal: only for the session that opened
+the page, from the portal's own origin, for a guest the user may see, once per token; the
+relay lets the browser in without the VNC password and carries the guest's screen; the
+session's end closes it; opening and closing are audited with the duration."""
+
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from app.extensions import db
+from app.models import AuditEntry
+from app.services.console import Stream
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
+from tests.console.conftest import SCREEN, signed_in, socket_path
+from tests.console.test_relay import framebuffer
+
+PAGE = "/guests/pve1/qemu/101/console/screen"
+
+
+def open_console(base: str, session, origin: str | None = None, path: str | None = None):
+    url = path or socket_path(session.get(base + PAGE).text)  # ws://… (a websocket rule's URL)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return connect(
+        url,
+        additional_headers={"Cookie": cookie, "Origin": origin or base},
+        open_timeout=5, proxy=None,
+    )  # fmt: skip
+
+
+def rfb_without_password(socket) -> Stream:
+    """The browser's side of the handshake the portal offers: RFB 3.8, no authentication."""
+    stream = Stream(socket.recv, timeout=5)
+    assert stream.read(12) == b"RFB 003.008\n"
+    socket.send(b"RFB 003.008\n")
+    assert stream.read(2) == b"\x01\x01"  # one security type: none
+    socket.send(b"\x01")
+    assert stream.read(4) == b"\x00\x00\x00\x00"
+    return stream
+
+
+def test_the_browser_gets_the_screen_without_the_vnc_password(app, vm, served):
+    alice = signed_in(served, "alice", ADMIN_PASSWORD)
+    page = alice.get(served + PAGE).text
+    assert "PVEVNC" not in page  # no Proxmox ticket (nor password: the portal keeps it)
+    with open_console(served, alice, path=socket_path(page)) as socket:
+        name, pixels = framebuffer(socket, rfb_without_password(socket))
+    assert name == b"desk"
+    width, height, rgb = SCREEN
+    assert len(pixels) == width * height * 4 and pixels[:3] == bytes((rgb[2], rgb[1], rgb[0]))
+    deadline = time.monotonic() + 5
+    with app.app_context():
+        while time.monotonic() < deadline:
+            entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+            if len([e for e in entries if e.action == "console"]) == 2:
+                break
+            db.session.remove()
+            time.sleep(0.1)
+        opened, closed = [e for e in entries if e.action == "console"]
+    assert opened.detail == "screen console opened" and opened.target == "qemu/101 on pve1"
+    assert closed.detail.startswith("screen console closed after ")
+
+
+def test_a_token_opens_one_console(vm, served):
+    alice = signed_in(served, "alice", ADMIN_PASSWORD)
+    path = socket_path(alice.get(served + PAGE).text)
+    with open_console(served, alice, path=path) as socket:
+        rfb_without_password(socket)
+    with open_console(served, alice, path=path) as again:
+        with pytest.raises(ConnectionClosed) as closed:
+            again.recv(5)
+    assert closed.value.rcvd.code == 1008
+
+
+def test_cross_site_and_foreign_handshakes_are_refused(vm, served):
+    alice = signed_in(served, "alice", ADMIN_PASSWORD)
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(served, alice, origin="https://evil.example")
+    assert refused.value.response.status_code == 403
+    bob = signed_in(served, "bob", USER_PASSWORD)
+    assert bob.get(served + PAGE).status_code == 404  # not his guest
+    path = socket_path(alice.get(served + PAGE).text)
+    with pytest.raises(InvalidStatus) as stolen:
+        open_console(served, bob, path=path)  # alice's token in bob's session
+    assert stolen.value.response.status_code == 403
+
+
+def test_logging_out_closes_the_console(vm, served):
+    alice = signed_in(served, "alice", ADMIN_PASSWORD)
+    with open_console(served, alice) as socket:
+        rfb_without_password(socket)
+        alice.post(served + "/logout")
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed):
+            while time.monotonic() - started < 10:
+                try:
+                    socket.recv(0.5)
+                except TimeoutError:
+                    pass
+    assert time.monotonic() - started < 5  # the relay checks the session every 2 s

@@ -8,6 +8,10 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Threads, not one request per process: an open console holds its thread (a websocket) for as
+# long as it lasts, while the worker's other threads serve pages (flask-sock needs gthread).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # A Proxmox call may take PROXMOX_TIMEOUT seconds; leave room above it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 10

@@ -22,6 +22,7 @@ from fakepve import FakePve
 from fakepve.certs import make_cert
 from fakepve.lxc import format_size, parse_size
 from fakepve.model import PveError
+from fakepve.server import FORMATS, USER
 
 # PVE 9's built-in PVEAuditor role: what `--read-only` grants the portal's token.
 AUDITOR = ("Datastore.Audit", "Mapping.Audit", "Pool.Audit", "SDN.Audit", "Sys.Audit",
@@ -73,6 +74,25 @@ class DemoPve(FakePve):
                     {"ip-address-type": "inet", "ip-address": address, "prefix": "8"}
                 ]
         return interfaces
+
+    def _build_app(self):
+        """fakepve's app, plus a serial terminal for containers: fakepve's termproxy and
+        vncwebsocket serve VMs only, and a container's console is its terminal."""
+        app = super()._build_app()
+        for prefix in FORMATS:
+            base = prefix + "/nodes/{node}/lxc/{vmid}"
+            app.router.add_post(base + "/termproxy", self._termproxy)
+            app.router.add_get(base + "/vncwebsocket", self._vncwebsocket)
+        return app
+
+    def _vm(self, request, priv=None):
+        """The guest of a console request: a container's too (see _build_app)."""
+        if "/lxc/" not in request.path:
+            return super()._vm(request, priv)
+        ct = self._find_ct(request.match_info["node"], int(request.match_info["vmid"]))
+        if priv:
+            self.require(request[USER], f"/vms/{ct.vmid}", priv)
+        return ct
 
     def _routes_demo(self):
         return [

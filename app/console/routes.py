@@ -58,10 +58,10 @@ def socket(ws, node: str, guest_type: str, vmid: int, kind: str):
     user, grant = current_user._get_current_object(), g.console_grant
     session = console_sessions.open_session(user, grant)
     if session is None:
-        ws.close(reason=1008, message="This console link was used already.")
+        console_relay.close_quietly(ws, "this console link was used already", code=1008)
         return
     reason, reference = console_relay.serve(ws, grant, g.console_guest)
     console_sessions.close_session(user, session, reason)
     if reason == "failed":
         note = f" (error reference {reference})" if reference else ""
-        ws.close(reason=1011, message=f"The console could not open{note}.")
+        console_relay.close_quietly(ws, f"it could not open{note}", code=1011)

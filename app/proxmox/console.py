@@ -45,6 +45,7 @@ def open_socket(
             additional_headers=client.websocket_headers(),
             subprotocols=["binary"],  # type: ignore[list-item]  # PVE's own choice
             open_timeout=s.timeout,
+            close_timeout=2,
             compression=None,
             max_size=None,
             ping_interval=None,

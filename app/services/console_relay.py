@@ -85,7 +85,8 @@ def relay(browser, proxmox, session_id: str, first_bytes: bytes = b"") -> str:
         now = time.monotonic()
         if message is not None:
             proxmox.send(message)
-            last_input = now
+            if message != "2":  # a terminal's keep-alive is not someone at the keyboard
+                last_input = now
         elif now - last_input > idle_limit:
             reason = "idle"
             break
@@ -94,5 +95,14 @@ def relay(browser, proxmox, session_id: str, first_bytes: bytes = b"") -> str:
             if not still_signed_in(session_id):
                 reason = "session ended"
                 break
+    close_quietly(browser, reason)  # first the person's side: Proxmox may take its time
     proxmox.close()
     return reason
+
+
+def close_quietly(browser, reason: str, code: int = 1000) -> None:
+    """Close the browser's socket, saying why; it may have gone already."""
+    try:
+        browser.close(reason=code, message=f"The console closed ({reason}).")
+    except Exception:  # noqa: BLE001 - closed already
+        pass

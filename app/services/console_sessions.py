@@ -82,4 +82,6 @@ def still_signed_in(session_id: str) -> bool:
     user_id, _, version = session_id.partition(":")
     db.session.rollback()  # a new transaction: the last one's snapshot may predate the logout
     user = db.session.get(User, int(user_id))
-    return bool(user and user.active and str(user.session_version) == version)
+    signed_in = bool(user and user.active and str(user.session_version) == version)
+    db.session.rollback()  # and no read left open: on SQLite, writers wait for readers
+    return signed_in

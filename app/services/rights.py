@@ -33,6 +33,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "restore": ("VM.Backup", "Datastore.AllocateSpace"),
     "restore_new": ("VM.Allocate", "Datastore.AllocateSpace"),
     "manage_backup": ("VM.Backup",),  # protect, unprotect, delete a backup
+    "console": ("VM.Console",),
     # A deploy creates a container, or clones a VM template; both then start the guest.
     "deploy": ("VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),
     "clone": ("VM.Clone", "VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),

@@ -7,12 +7,30 @@ import threading
 
 import pytest
 import requests
+from fakepve.pytest_plugin import _Serving
 from werkzeug.serving import make_server
 
-from tests.conftest import free_port
+from scripts.fakepve_demo import DemoPve
+from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port
 
 # A 4x2 screen: the fake sends it in raw encoding, 32 bits per pixel, as blue, green, red, 0.
 SCREEN = (4, 2, bytes(range(100, 124)))
+
+
+@pytest.fixture
+def pve(_fakepve_pki):
+    """The demo's fakepve (DemoPve: containers have a serial terminal too), empty."""
+    fake = DemoPve(user="root@pam", password="secret", host="127.0.0.1", port=0)
+    fake.time_scale = 0
+    fake.apitokens[f"{TOKEN_USER}!{TOKEN_NAME}"] = TOKEN_VALUE
+    serving = _Serving(fake, *_fakepve_pki)
+    yield fake
+    serving.stop()
+
+
+@pytest.fixture
+def ct(pve):
+    return pve.add_ct(201, "shell", node="pve1", status="running", config={"cores": 1})
 
 
 @pytest.fixture

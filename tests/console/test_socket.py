@@ -99,3 +99,15 @@ def test_logging_out_closes_the_console(vm, served):
                 except TimeoutError:
                     pass
     assert time.monotonic() - started < 5  # the relay checks the session every 2 s
+
+
+def test_a_containers_terminal_echoes_what_is_typed(ct, served):
+    alice = signed_in(served, "alice", ADMIN_PASSWORD)
+    page = alice.get(served + "/guests/pve1/lxc/201/console/terminal").text
+    assert "PVEVNC" not in page
+    with open_console(served, alice, path=socket_path(page)) as socket:
+        assert b"starting serial terminal" in socket.recv(5)
+        socket.send("1:80:24:")  # a resize, then keys, in termproxy's protocol
+        socket.send("0:5:hello")
+        assert socket.recv(5) == b"hello"
+    assert alice.get(served + "/guests/pve1/lxc/201/console/screen").status_code == 404

@@ -65,6 +65,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    # noVNC and the terminal ask for PVE's `binary` subprotocol; pings keep proxies from
+    # closing a quiet console.
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"subprotocols": ["binary"], "ping_interval": 25})
     sock.init_app(app)
     proxmox.init_app(app)
     from app.auth.session import configure_login_manager

@@ -23,6 +23,8 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+# The terminal page only: xterm.js styles its rows with <style> elements it creates.
+TERMINAL_POLICY = {**CONTENT_SECURITY_POLICY, "style-src": ["'self'", "'unsafe-inline'"]}
 HSTS_MAX_AGE = 365 * 24 * 3600
 
 talisman = Talisman()

@@ -229,6 +229,18 @@ def usage_history(guest, timeframe: str, now: float) -> list[dict]:
     return samples
 
 
+def demo_screen(vmid: int, width: int = 320, height: int = 200) -> tuple[int, int, bytes]:
+    """A VM's screen for its console: four blocks of colour, one per quarter, from its VMID
+    (fakepve serves it over RFB, each pixel as blue, green, red, 0)."""
+    quarters = [((vmid * 37 + 60 * i) % 256, (vmid * 11 + 90 * i) % 256, 40 * i + 20)
+                for i in range(4)]  # fmt: skip
+    rows = []
+    for y in range(height):
+        left, right = quarters[0:2] if y < height // 2 else quarters[2:4]
+        rows.append(bytes(left) * (width // 2) + bytes(right) * (width - width // 2))
+    return width, height, b"".join(rows)
+
+
 def load_cluster(pve: FakePve, cluster: dict) -> None:
     """Add the nodes, guests and volumes (container templates) of a cluster file to the fake."""
     for node in cluster.get("nodes", []):
@@ -246,6 +258,7 @@ def load_cluster(pve: FakePve, cluster: dict) -> None:
             guest = pve.add_ct(spec["vmid"], spec["name"], **common)
         else:
             guest = pve.add_vm(spec["vmid"], spec["name"], **common)
+            guest.screen = demo_screen(spec["vmid"])
         guest.stats.update(spec.get("stats", {}))
         # Slow enough to watch a task run in the demo, short thanks to --time-scale.
         guest.start_secs = guest.stop_secs = spec.get("task_secs", 5)

@@ -12,18 +12,32 @@ from flask_login import current_user, login_required
 
 from app.console import bp
 from app.extensions import sock
+from app.security import TERMINAL_POLICY, talisman
 from app.services import console_relay, console_sessions, ownership
 
-CONSOLE_URL = "/guests/<node>/<guest_type>/<int:vmid>/console/<kind>"
-KINDS = {"screen": ("qemu",), "terminal": ("qemu", "lxc")}
+GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>/console"
+CONSOLE_URL = GUEST_URL + "/<kind>"
 
 
-@bp.get(CONSOLE_URL)
+@bp.get(GUEST_URL + "/screen")
 @login_required
-def show(node: str, guest_type: str, vmid: int, kind: str):
-    """The console page: the guest's screen (VMs) or a serial terminal."""
+def screen(node: str, guest_type: str, vmid: int):
+    """A VM's screen (noVNC)."""
+    return _page(node, guest_type, vmid, "screen", ("qemu",))
+
+
+@bp.get(GUEST_URL + "/terminal")
+@login_required
+@talisman(content_security_policy=TERMINAL_POLICY)
+def terminal(node: str, guest_type: str, vmid: int):
+    """A serial terminal (xterm.js): a container's console, or a VM's serial port."""
+    return _page(node, guest_type, vmid, "terminal", ("qemu", "lxc"))
+
+
+def _page(node: str, guest_type: str, vmid: int, kind: str, guest_types: tuple[str, ...]):
+    """The console page; it issues the one-time token its websocket presents."""
     guest, _ = ownership.locate(current_user, node, guest_type, vmid)
-    if guest.type not in KINDS.get(kind, ()):
+    if guest.type not in guest_types:
         abort(404)
     token = None
     if guest.status == "running":
@@ -44,10 +58,14 @@ def refuse_foreign_sockets():
     grant = console_sessions.read_token(request.args.get("token", ""))
     args = request.view_args or {}
     wanted = (args.get("node"), args.get("guest_type"), args.get("vmid"), args.get("kind"))
+    if args.get("kind") not in ("screen", "terminal"):
+        abort(404)
     if grant is None or grant.session_id != current_user.get_id() or wanted != (
         grant.node, grant.guest_type, grant.vmid, grant.kind
     ):  # fmt: skip
         abort(403, description="This console link has expired: open the console again.")
+    if console_sessions.used(grant):
+        abort(403, description="This console link was used already: open the console again.")
     g.console_guest, _ = ownership.locate(current_user, grant.node, grant.guest_type, grant.vmid)
     g.console_grant = grant
 

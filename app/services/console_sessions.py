@@ -54,6 +54,13 @@ def read_token(token: str) -> Grant | None:
     return Grant(str(session_id), str(node), str(guest_type), int(vmid), str(kind), str(nonce))
 
 
+def used(grant: Grant) -> bool:
+    """True if the grant's token has opened a console already."""
+    taken = db.session.scalar(db.select(ConsoleSession.id).filter_by(nonce=grant.nonce))
+    db.session.rollback()  # no read left open: on SQLite, writers wait for readers
+    return taken is not None
+
+
 def open_session(user: User, grant: Grant) -> ConsoleSession | None:
     """Record the console as opened (and audit it); None if the token was used before."""
     target = audit.target_of(grant.guest_type, grant.vmid, grant.node)

@@ -41,13 +41,25 @@ def vm(pve):
 
 
 @pytest.fixture
-def served(app, accounts):
-    """The app at http://127.0.0.1:<port>."""
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
+def serve():
+    """serve(app) -> http://127.0.0.1:<port>, the app served until the test ends."""
+    servers = []
+
+    def start(app) -> str:
+        server = make_server("127.0.0.1", free_port(), app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def served(app, accounts, serve):
+    """The test app at http://127.0.0.1:<port>."""
+    return serve(app)
 
 
 def signed_in(base: str, username: str, password: str) -> requests.Session:

@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 from app.extensions import db
 from app.models import AuditEntry
 from app.services.console import Stream
-from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, log_in
 from tests.console.conftest import SCREEN, signed_in, socket_path
 from tests.console.test_relay import framebuffer
 
@@ -67,10 +67,9 @@ def test_a_token_opens_one_console(vm, served):
     path = socket_path(alice.get(served + PAGE).text)
     with open_console(served, alice, path=path) as socket:
         rfb_without_password(socket)
-    with open_console(served, alice, path=path) as again:
-        with pytest.raises(ConnectionClosed) as closed:
-            again.recv(5)
-    assert closed.value.rcvd.code == 1008
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(served, alice, path=path)
+    assert refused.value.response.status_code == 403
 
 
 def test_cross_site_and_foreign_handshakes_are_refused(vm, served):
@@ -111,3 +110,20 @@ def test_a_containers_terminal_echoes_what_is_typed(ct, served):
         socket.send("0:5:hello")
         assert socket.recv(5) == b"hello"
     assert alice.get(served + "/guests/pve1/lxc/201/console/screen").status_code == 404
+
+
+def test_a_console_that_cannot_open_says_why_and_is_reported_once(sentry, pve, vm, serve):
+    app, transport = sentry()
+    base = serve(app)
+    log_in(app)  # creates alice
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    pve.fail("POST", "/nodes/pve1/qemu/101/vncproxy", 500, "unable to start vncproxy")
+    with open_console(base, alice) as socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(10)
+    (event,) = transport.events()
+    assert event["tags"]["error_type"] == "proxmox"
+    context = event["contexts"]["console"]
+    assert (context["node"], context["vmid"], context["phase"]) == ("pve1", 101, "ticket")
+    assert closed.value.rcvd.code == 1011
+    assert f"error reference {event['event_id']}" in closed.value.rcvd.reason

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, expect
 
+from scripts.fakepve_demo import demo_screen
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
 from tests.e2e.conftest import start_portal
 from tests.e2e.crawl import AXE, SIZES, crawl, kind_of
@@ -271,6 +272,36 @@ def test_focus_shows_and_on_a_phone_the_menu_works_by_keyboard(browser, web, con
     page.keyboard.press("Tab")  # Dashboard, then Apps
     page.keyboard.press("Enter")
     expect(page).to_have_url(web.url + "/apps")
+
+
+QUARTERS = """() => {
+    const canvas = document.querySelector("#console-screen canvas");
+    const { width, height } = canvas;
+    const pixel = (x, y) => canvas.getContext("2d").getImageData(x, y, 1, 1).data.slice(0, 3);
+    return [[1, 1], [3, 1], [1, 3], [3, 3]].map(([x, y]) =>
+        Array.from(pixel(Math.floor(x * width / 4), Math.floor(y * height / 4))));
+}"""
+
+
+def test_a_console_shows_the_vms_screen_and_a_terminal_echoes_typing(browser, web, console_errors):
+    page = logged_in(browser, web, "alice", ADMIN_PASSWORD, console_errors)
+    page.goto(web.url + RUNNING_VM)
+    page.click("a:has-text('Console')")
+    expect(page.locator("#console-screen")).to_have_attribute("data-connected", "true")
+    width, height, rgb = demo_screen(100)
+    corners = [0, width // 2, (height // 2) * width, (height // 2) * width + width // 2]
+    # fakepve sends each pixel as blue, green, red: what noVNC draws for the configured RGB.
+    expected = [[rgb[3 * i + 2], rgb[3 * i + 1], rgb[3 * i]] for i in corners]
+    for _ in range(50):
+        if page.evaluate(QUARTERS) == expected:
+            break
+        page.wait_for_timeout(200)
+    assert page.evaluate(QUARTERS) == expected
+    page.goto(web.url + "/guests/pve1/lxc/202")  # grafana, a running container
+    page.click("a:has-text('Terminal')")
+    expect(page.locator("#console-terminal")).to_have_attribute("data-connected", "true")
+    page.keyboard.type("hello-portal")
+    expect(page.locator("#console-terminal .xterm-rows")).to_contain_text("hello-portal")
 
 
 def test_a_guest_page_shows_its_addresses(browser, web, console_errors):

@@ -32,7 +32,8 @@ PROTECTION = {
     "guests.backup_action": "login",
     "guests.configure": "login",
     "guests.ip_addresses": "login",
-    "console.show": "login",
+    "console.screen": "login",
+    "console.terminal": "login",
     "console.socket": "socket",
     "guests.set_owner": "admin",
     "tasks.index": "login",
@@ -60,7 +61,7 @@ OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
     "myapps.show", "myapps.delete", "myapps.clone", "guests.configure", "guests.backup_action",
-    "guests.ip_addresses", "console.show",
+    "guests.ip_addresses", "console.screen", "console.terminal",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",

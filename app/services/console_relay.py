@@ -8,6 +8,7 @@ The ticket and the VNC password are hidden from everything sent to Sentry while 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -87,7 +88,7 @@ def relay(browser, proxmox, session_id: str, first_bytes: bytes = b"") -> str:
             proxmox.send(message)
             if message != "2":  # a terminal's keep-alive is not someone at the keyboard
                 last_input = now
-        elif now - last_input > idle_limit:
+        if now - last_input > idle_limit:
             reason = "idle"
             break
         if now - last_check > CHECK_SECONDS:
@@ -104,5 +105,8 @@ def close_quietly(browser, reason: str, code: int = 1000) -> None:
     """Close the browser's socket, saying why; it may have gone already."""
     try:
         browser.close(reason=code, message=f"The console closed ({reason}).")
+        # The server ends the TCP connection after its close frame (RFC 6455), at once: the
+        # development server would otherwise keep it open, and the browser would wait.
+        browser.sock.shutdown(socket.SHUT_WR)
     except Exception:  # noqa: BLE001 - closed already
         pass

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from scripts.fakepve_demo import DemoPve
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port
+from tests.guests.conftest import assign  # noqa: F401 - the fixture, for these tests too
 
 # A 4x2 screen: the fake sends it in raw encoding, 32 bits per pixel, as blue, green, red, 0.
 SCREEN = (4, 2, bytes(range(100, 124)))

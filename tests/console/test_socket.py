@@ -11,6 +11,7 @@ from websockets.sync.client import connect
 
 from app.extensions import db
 from app.models import AuditEntry
+from app.services import ownership
 from app.services.console import Stream
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, log_in
 from tests.console.conftest import SCREEN, signed_in, socket_path
@@ -127,3 +128,32 @@ def test_a_console_that_cannot_open_says_why_and_is_reported_once(sentry, pve, v
     assert (context["node"], context["vmid"], context["phase"]) == ("pve1", 101, "ticket")
     assert closed.value.rcvd.code == 1011
     assert f"error reference {event['event_id']}" in closed.value.rcvd.reason
+
+
+def test_an_idle_terminal_closes(make_app, accounts, ct, serve):
+    base = serve(make_app(CONSOLE_IDLE_SECONDS=1))
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
+    with open_console(base, alice, path=socket_path(page)) as socket:
+        socket.recv(5)  # the terminal's greeting
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while time.monotonic() - started < 10:
+                socket.send("2")  # keep-alives do not count as someone typing
+                try:
+                    socket.recv(0.5)
+                except TimeoutError:
+                    pass
+    assert "idle" in closed.value.rcvd.reason and time.monotonic() - started < 5
+
+
+def test_a_guest_taken_away_cannot_be_opened_with_an_old_link(app, accounts, vm, served, assign):
+    assign(101, "bob")
+    bob = signed_in(served, "bob", USER_PASSWORD)
+    path = socket_path(bob.get(served + PAGE).text)
+    with app.app_context():  # the admin gives the guest to nobody
+        ownership.forget(101)
+        db.session.commit()
+    with pytest.raises(InvalidStatus) as refused:
+        open_console(served, bob, path=path)
+    assert refused.value.response.status_code == 404  # as the page would be now

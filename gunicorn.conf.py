@@ -12,6 +12,10 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # long as it lasts, while the worker's other threads serve pages (flask-sock needs gthread).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+# Threaded workers keep connections alive between requests. gunicorn's default (2 s) makes a
+# client that reuses a connection just as the worker drops it see a reset: wait longer than
+# a browser's pause between clicks.
+keepalive = 75
 # A Proxmox call may take PROXMOX_TIMEOUT seconds; leave room above it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 10

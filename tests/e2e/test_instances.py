@@ -1,6 +1,6 @@
 """Several instances of the portal behind a load balancer: two gunicorn instances over one
 PostgreSQL and one Redis share sessions, deploys, login limits and the job queue; and a
-bounded load run (locust, 50 simulated browsers for 15 s) gives no 5xx and no database lock
+bounded load run (locust, 50 simulated browsers for 20 s) gives no 5xx and no database lock
 error, on SQLite with one instance and on PostgreSQL with two."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.e2e.conftest import ROOT, Portal, start_portal
 
 NGINX = {"name": "site", "node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512",
          "disk": "4", "input_root_password": "Ct-root-pass-77"}  # fmt: skip
-LOAD_USERS, LOAD_SECONDS = 50, 15
+LOAD_USERS, LOAD_SECONDS = 50, 20
 # `make test` installs locust in a venv of its own (requirements-load.txt).
 LOCUST = ROOT / os.environ.get("LOAD_VENV", ".venv-load") / "bin" / "locust"
 

@@ -13,6 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from app.auth.session import user_of_session
 from app.extensions import db
 from app.models import ConsoleSession, User, utcnow
 from app.proxmox.cluster import Guest
@@ -86,9 +87,7 @@ def close_session(user: User, session: ConsoleSession, reason: str) -> None:
 
 def still_signed_in(session_id: str) -> bool:
     """True while the session that opened the console has not ended."""
-    user_id, _, version = session_id.partition(":")
     db.session.rollback()  # a new transaction: the last one's snapshot may predate the logout
-    user = db.session.get(User, int(user_id))
-    signed_in = bool(user and user.active and str(user.session_version) == version)
+    signed_in = user_of_session(session_id) is not None
     db.session.rollback()  # and no read left open: on SQLite, writers wait for readers
     return signed_in

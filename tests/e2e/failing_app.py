@@ -38,9 +38,16 @@ def unavailable():
     abort(503)
 
 
+@app.after_request
+def name_the_worker(response):
+    """Say which gunicorn worker answered, so the test can reach every worker."""
+    response.headers["X-Worker-Pid"] = str(os.getpid())
+    return response
+
+
 @app.get("/e2e/unhandled")
 def unhandled():
-    """Fails after `delay` seconds, so that concurrent requests land on different workers."""
+    """Fails after `delay` seconds, so that concurrent requests can land on different workers."""
     time.sleep(float(request.args.get("delay", "0")))
     error = RuntimeError("e2e: unexpected failure")
     error.worker_pid = os.getpid()

@@ -43,18 +43,9 @@ trap stop_all EXIT
 
 "$BIN/python" scripts/wait_for_port.py "$FAKEPVE_ADDRESS" "$FAKEPVE_PORT" 30
 
-"$BIN/flask" --app wsgi init-db
-demo_account() {  # name role password: create it, or reset its password
-    if "$BIN/flask" --app wsgi users list | cut -f1 | grep -qx "$1"; then
-        "$BIN/flask" --app wsgi users set-password "$1" --password "$3"
-    else
-        "$BIN/flask" --app wsgi users create "$1" --role "$2" --password "$3"
-    fi
-}
-demo_account admin admin "$ADMIN_PASSWORD"
-demo_account user user "$USER_PASSWORD"
-# The user's guests: a stopped VM, a stopped container and a running one.
-"$BIN/flask" --app wsgi users assign user 108 118 205 208
+# The schema, the two accounts (passwords reset on every run) and the user's four guests:
+# a stopped VM, a stopped container and a running one.
+"$BIN/python" scripts/demo_setup.py "$ADMIN_PASSWORD" "$USER_PASSWORD"
 "$BIN/flask" --app wsgi worker &   # the job worker (app/jobs.py)
 WORKER_PID=$!
 

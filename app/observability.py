@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import sentry_sdk
 from flask import Flask, current_app, request
@@ -308,9 +308,12 @@ def flush() -> None:
 
 @contextmanager
 def hiding(values: Iterable[str]) -> Iterator[None]:
-    """While inside, these values (a deploy's secret inputs) are blanked out of everything
-    sent to Sentry: messages, breadcrumbs, local variables in stack traces."""
-    token = _hidden_values.set(tuple(v for v in values if v and len(v) >= 4))
+    """While inside, these values (a deploy's secret inputs, a console's ticket) are blanked
+    out of everything sent to Sentry: messages, breadcrumbs, local variables in stack traces;
+    also as they appear in a URL (a ticket in a query string is percent-encoded)."""
+    kept = [v for v in values if v and len(v) >= 4]
+    encoded = {form for v in kept for form in (quote(v, safe=""), quote_plus(v))} - set(kept)
+    token = _hidden_values.set((*kept, *encoded))
     try:
         yield
     finally:

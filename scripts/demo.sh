@@ -44,7 +44,7 @@ trap stop_all EXIT
 "$BIN/python" scripts/wait_for_port.py "$FAKEPVE_ADDRESS" "$FAKEPVE_PORT" 30
 
 # The schema, the two accounts (passwords reset on every run) and the user's four guests:
-# a stopped VM, a stopped container and a running one.
+# a stopped VM, a running VM with a serial port, a running and a stopped container.
 "$BIN/python" scripts/demo_setup.py "$ADMIN_PASSWORD" "$USER_PASSWORD"
 "$BIN/flask" --app wsgi worker &   # the job worker (app/jobs.py)
 WORKER_PID=$!

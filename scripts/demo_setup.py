@@ -20,7 +20,7 @@ from app import create_app  # noqa: E402
 from app.cli import shell_actor  # noqa: E402
 from app.services import audit, ownership, users  # noqa: E402
 
-USER_GUESTS = (108, 118, 205, 208)  # a stopped VM, a stopped container and a running one
+USER_GUESTS = (108, 118, 205, 208)  # VMs stopped and running (with a serial port), containers too
 
 
 def ensure_account(username: str, role: str, password: str):

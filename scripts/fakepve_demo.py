@@ -15,14 +15,19 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
 
 from fakepve import FakePve
 from fakepve.certs import make_cert
 from fakepve.lxc import format_size, parse_size
 from fakepve.model import PveError
 from fakepve.server import FORMATS, USER
+
+from scripts import demo_vnc
 
 # PVE 9's built-in PVEAuditor role: what `--read-only` grants the portal's token.
 AUDITOR = ("Datastore.Audit", "Mapping.Audit", "Pool.Audit", "SDN.Audit", "Sys.Audit",
@@ -84,6 +89,10 @@ class DemoPve(FakePve):
             app.router.add_post(base + "/termproxy", self._termproxy)
             app.router.add_get(base + "/vncwebsocket", self._vncwebsocket)
         return app
+
+    async def _rfb(self, ws, vm, secret):
+        """A VM's VNC session that goes on after the first frame (scripts/demo_vnc.py)."""
+        await demo_vnc.serve(ws, vm, secret)
 
     def _vm(self, request, priv=None):
         """The guest of a console request: a container's too (see _build_app)."""
@@ -229,18 +238,6 @@ def usage_history(guest, timeframe: str, now: float) -> list[dict]:
     return samples
 
 
-def demo_screen(vmid: int, width: int = 320, height: int = 200) -> tuple[int, int, bytes]:
-    """A VM's screen for its console: four blocks of colour, one per quarter, from its VMID
-    (fakepve serves it over RFB, each pixel as blue, green, red, 0)."""
-    quarters = [((vmid * 37 + 60 * i) % 256, (vmid * 11 + 90 * i) % 256, 40 * i + 20)
-                for i in range(4)]  # fmt: skip
-    rows = []
-    for y in range(height):
-        left, right = quarters[0:2] if y < height // 2 else quarters[2:4]
-        rows.append(bytes(left) * (width // 2) + bytes(right) * (width - width // 2))
-    return width, height, b"".join(rows)
-
-
 def load_cluster(pve: FakePve, cluster: dict) -> None:
     """Add the nodes, guests and volumes (container templates) of a cluster file to the fake."""
     for node in cluster.get("nodes", []):
@@ -258,7 +255,7 @@ def load_cluster(pve: FakePve, cluster: dict) -> None:
             guest = pve.add_ct(spec["vmid"], spec["name"], **common)
         else:
             guest = pve.add_vm(spec["vmid"], spec["name"], **common)
-            guest.screen = demo_screen(spec["vmid"])
+            guest.screen = demo_vnc.demo_screen(spec["vmid"])
         guest.stats.update(spec.get("stats", {}))
         # Slow enough to watch a task run in the demo, short thanks to --time-scale.
         guest.start_secs = guest.stop_secs = spec.get("task_secs", 5)

@@ -39,10 +39,9 @@ def _page(node: str, guest_type: str, vmid: int, kind: str, guest_types: tuple[s
     guest, _ = ownership.locate(current_user, node, guest_type, vmid)
     if guest.type not in guest_types:
         abort(404)
-    token = None
-    if guest.status == "running":
-        token = console_sessions.issue_token(current_user, guest, kind)
-    return render_template(f"console/{kind}.html", guest=guest, token=token)
+    reason = console_sessions.cannot_open(guest, kind)
+    token = None if reason else console_sessions.issue_token(current_user, guest, kind)
+    return render_template(f"console/{kind}.html", guest=guest, token=token, reason=reason)
 
 
 @bp.before_request

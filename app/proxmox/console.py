@@ -7,6 +7,7 @@ handshake only, never into a message, a log line or a Sentry context.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from app.exceptions import ProxmoxError
 from app.proxmox.client import ProxmoxClient
+
+# websockets logs each handshake at DEBUG, request line (the ticket) and headers (the API
+# token) included; the portal's console sockets log warnings only, whatever the log level.
+SOCKET_LOG = logging.getLogger(__name__ + ".socket")
+SOCKET_LOG.setLevel(logging.WARNING)
 
 
 def vnc_ticket(client: ProxmoxClient, node: str, vmid: int) -> dict:
@@ -50,6 +56,7 @@ def open_socket(
             max_size=None,
             ping_interval=None,
             proxy=None,
+            logger=SOCKET_LOG,
         )
     except InvalidStatus as exc:
         status = exc.response.status_code

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.session import user_of_session
 from app.extensions import db
 from app.models import ConsoleSession, User, utcnow
+from app.proxmox import get_client
+from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
 from app.services import audit
 
@@ -36,6 +38,24 @@ class Grant:
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="console")
+
+
+def cannot_open(guest: Guest, kind: str) -> str | None:
+    """Why this console cannot open now (the page says so instead), or None.
+
+    A VM's terminal is its serial port: without one Proxmox's termproxy has nothing to
+    connect to, so the VM's config is read (one call) before offering it."""
+    what = "console" if kind == "screen" else "terminal"
+    if guest.status != "running":
+        return f"{guest.name} is {guest.status}: start it to open its {what}."
+    if kind == "terminal" and guest.type == "qemu":
+        config = pve_guests.config(get_client(), guest.node, "qemu", guest.vmid)
+        if "serial0" not in config:
+            return (
+                f"{guest.name} has no serial port, so it has no terminal: use its Console, or "
+                f"add one in Proxmox (qm set {guest.vmid} --serial0 socket) and restart it."
+            )
+    return None
 
 
 def issue_token(user: User, guest: Guest, kind: str) -> str:

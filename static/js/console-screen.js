@@ -23,20 +23,32 @@ rfb.addEventListener("disconnect", () => {
     : "The console closed. Reconnect to open it again.";
 });
 
-// Printable ASCII is its own keysym; a newline is Return.
+// X11's rule: Latin-1 characters are their own keysym, others are 0x01000000 + code point.
+function keysymOf(char) {
+  const special = { "\n": 0xff0d, "\t": 0xff09 };
+  const code = char.codePointAt(0);
+  return special[char] ?? (code < 0x100 ? code : 0x01000000 + code);
+}
+
 function typeText(text) {
-  for (const char of text) {
-    rfb.sendKey(char === "\n" ? 0xff0d : char.codePointAt(0), null);
+  for (const char of text.replaceAll("\r", "")) {
+    rfb.sendKey(keysymOf(char), null);
   }
+}
+
+function toggleScaling(button) {
+  rfb.scaleViewport = !rfb.scaleViewport;
+  button.setAttribute("aria-pressed", String(rfb.scaleViewport));
 }
 
 const actions = {
   "ctrl-alt-del": () => rfb.sendCtrlAltDel(),
+  scale: toggleScaling,
   fullscreen: () => screen.requestFullscreen(),
   reconnect: () => window.location.assign(screen.dataset.reopen),
 };
 document.querySelectorAll("[data-console]").forEach((button) => {
-  button.addEventListener("click", () => actions[button.dataset.console]());
+  button.addEventListener("click", () => actions[button.dataset.console](button));
 });
 document.getElementById("console-paste").addEventListener("submit", (event) => {
   event.preventDefault();

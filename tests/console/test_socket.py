@@ -3,6 +3,8 @@ the page, from the portal's own origin, for a guest the user may see, once per t
 relay lets the browser in without the VNC password and carries the guest's screen; the
 session's end closes it; opening and closing are audited with the duration."""
 
+import logging
+import struct
 import time
 
 import pytest
@@ -13,11 +15,13 @@ from app.extensions import db
 from app.models import AuditEntry
 from app.services import ownership
 from app.services.console import Stream
+from scripts.demo_vnc import demo_screen
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, log_in
 from tests.console.conftest import SCREEN, signed_in, socket_path
 from tests.console.test_relay import framebuffer
 
 PAGE = "/guests/pve1/qemu/101/console/screen"
+BROWSER_LOG = logging.getLogger("tests.browser")  # the browser's side, apart from the portal's
 
 
 def open_console(base: str, session, origin: str | None = None, path: str | None = None):
@@ -26,7 +30,7 @@ def open_console(base: str, session, origin: str | None = None, path: str | None
     return connect(
         url,
         additional_headers={"Cookie": cookie, "Origin": origin or base},
-        open_timeout=5, proxy=None,
+        open_timeout=5, proxy=None, logger=BROWSER_LOG,
     )  # fmt: skip
 
 
@@ -61,6 +65,41 @@ def test_the_browser_gets_the_screen_without_the_vnc_password(app, vm, served):
         opened, closed = [e for e in entries if e.action == "console"]
     assert opened.detail == "screen console opened" and opened.target == "qemu/101 on pve1"
     assert closed.detail.startswith("screen console closed after ")
+
+
+def key(socket, keysym: int, down: bool = True) -> None:
+    socket.send(struct.pack(">BBxxI", 4, down, keysym))  # KeyEvent
+
+
+def screen_update(socket, stream: Stream) -> bytes:
+    """Ask for an incremental update; the pixels of the one the guest sends when it changes."""
+    socket.send(struct.pack(">BBHHHH", 3, 1, 0, 0, 32, 24))
+    assert stream.read(1) == b"\x00" and struct.unpack(">xH", stream.read(3))[0] == 2
+    pixels = b""
+    for _ in range(2):
+        _, _, w, h, _ = struct.unpack(">HHHHi", stream.read(12))
+        pixels += stream.read(w * h * 4)
+    return pixels
+
+
+def test_keys_and_ctrl_alt_del_reach_the_guest_and_its_screen_answers(vm, served):
+    vm.screen = demo_screen(101, 32, 24)  # room for four typed keys on its bottom line
+    alice = signed_in(served, "alice", ADMIN_PASSWORD)
+    with open_console(served, alice) as socket:
+        stream = rfb_without_password(socket)
+        _, before = framebuffer(socket, stream)
+        for keysym in b"hi":
+            key(socket, keysym)
+            key(socket, keysym, down=False)
+        after_typing = screen_update(socket, stream)
+        for keysym in (0xFFE3, 0xFFE9, 0xFFFF):  # what noVNC's sendCtrlAltDel sends
+            key(socket, keysym)
+        after_reboot = screen_update(socket, stream)
+    white = b"\xff\xff\xff\x00"
+    assert before.count(white) == 0
+    assert after_typing.count(white) == 2 * 6 * 10  # two blocks of 6 by 10 pixels
+    assert after_reboot == before
+    assert (vm.typed, vm.reboots) == (0, 1)
 
 
 def test_a_token_opens_one_console(vm, served):

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, expect
 
-from scripts.fakepve_demo import demo_screen
+from scripts.demo_vnc import demo_screen
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD
 from tests.e2e.conftest import start_portal
 from tests.e2e.crawl import AXE, SIZES, crawl, kind_of

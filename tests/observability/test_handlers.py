@@ -1,5 +1,7 @@
 """Each error handler sends exactly one event, with its tag, context and the user."""
 
+import secrets
+
 import pytest
 from flask import abort
 
@@ -147,3 +149,22 @@ def test_proxmox_error_outside_a_request_is_reported_with_its_guest(sentry):
     context = event["contexts"]["proxmox_error"]
     assert (context["node"], context["vmid"], context["upid"]) == ("pve1", 100, "UPID:pve1:1")
     assert "request_path" not in context and "user" not in event
+
+
+def test_hidden_values_are_blanked_also_as_they_appear_in_a_url(sentry):
+    from urllib.parse import quote, quote_plus
+
+    from app import observability
+    from app.errors import report_proxmox_error
+
+    app, transport = sentry()
+    secret = secrets.token_hex(6)  # not in this file: stack traces carry its source lines
+    ticket = f"PVEVNC:{secret}/c+d e"
+    with app.app_context(), observability.hiding([ticket]):
+        query = f"vncticket={quote(ticket, safe='')}&other={quote_plus(ticket)}"
+        try:
+            raise ProxmoxError(f"refused: {ticket} at ?{query}", kind="api", node="pve1")
+        except ProxmoxError as error:
+            report_proxmox_error(error)
+    sent = str(only_event(transport))
+    assert secret not in sent and "vncticket=" in sent

@@ -210,6 +210,8 @@ def test_user_deploys_apps_and_watches_them_come_up(browser, web, console_errors
 
 
 RUNNING_VM = "/guests/pve1/qemu/100"  # web-frontend; the first test deletes GUEST
+USER_VM = "/guests/pve1/qemu/118"  # staging-app: running, with a serial port
+USER_CT = "/guests/pve1/lxc/205"  # redis: running
 
 
 def test_a_live_dashboard_keeps_its_filters_and_focus_and_rests_when_hidden(
@@ -283,25 +285,103 @@ QUARTERS = """() => {
 }"""
 
 
-def test_a_console_shows_the_vms_screen_and_a_terminal_echoes_typing(browser, web, console_errors):
-    page = logged_in(browser, web, "alice", ADMIN_PASSWORD, console_errors)
-    page.goto(web.url + RUNNING_VM)
+# The demo VM's screen draws a white block on its bottom line for each key typed (demo_vnc).
+TYPED_BLOCKS = """() => {
+    const canvas = document.querySelector("#console-screen canvas");
+    const context = canvas.getContext("2d");
+    const white = (x) => Array.from(context.getImageData(x, canvas.height - 9, 1, 1).data
+        .slice(0, 3)).every((value) => value === 255);
+    let count = 0;
+    while (white(count * 8 + 3)) count++;
+    return count;
+}"""
+
+
+def assign_to_bob(admin: Page, web, path: str) -> None:
+    admin.goto(web.url + path)
+    admin.select_option("select[name=user_id]", label="bob")
+    admin.click("button:has-text('Assign')")
+    expect(admin.locator(".flash-success")).to_contain_text("now belongs to bob")
+
+
+def expect_blocks(page: Page, count: int) -> None:
+    for _ in range(50):
+        if page.evaluate(TYPED_BLOCKS) == count:
+            return
+        page.wait_for_timeout(100)
+    assert page.evaluate(TYPED_BLOCKS) == count
+
+
+def test_a_user_works_in_the_console_and_terminals_of_their_own_guests_only(
+    browser, web, console_errors
+):
+    admin = logged_in(browser, web, "alice", ADMIN_PASSWORD, console_errors)
+    for path in (USER_VM, USER_CT):
+        assign_to_bob(admin, web, path)
+    admin.context.close()
+    page = logged_in(browser, web, "bob", USER_PASSWORD, console_errors)
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
+
+    # The VM's screen, pixel for pixel: fakepve sends blue, green, red for the configured RGB.
+    page.goto(web.url + USER_VM)
     page.click("a:has-text('Console')")
-    expect(page.locator("#console-screen")).to_have_attribute("data-connected", "true")
-    width, height, rgb = demo_screen(100)
+    screen = page.locator("#console-screen")
+    expect(screen).to_have_attribute("data-connected", "true")
+    width, height, rgb = demo_screen(118)
     corners = [0, width // 2, (height // 2) * width, (height // 2) * width + width // 2]
-    # fakepve sends each pixel as blue, green, red: what noVNC draws for the configured RGB.
     expected = [[rgb[3 * i + 2], rgb[3 * i + 1], rgb[3 * i]] for i in corners]
     for _ in range(50):
         if page.evaluate(QUARTERS) == expected:
             break
         page.wait_for_timeout(200)
     assert page.evaluate(QUARTERS) == expected
-    page.goto(web.url + "/guests/pve1/lxc/202")  # grafana, a running container
-    page.click("a:has-text('Terminal')")
-    expect(page.locator("#console-terminal")).to_have_attribute("data-connected", "true")
-    page.keyboard.type("hello-portal")
-    expect(page.locator("#console-terminal .xterm-rows")).to_contain_text("hello-portal")
+
+    # Keys, then text typed through the paste box: one block on the guest's screen per key.
+    page.locator("#console-screen canvas").click()
+    page.keyboard.type("ab")
+    expect_blocks(page, 2)
+    page.fill("#console-text", "xyz")
+    page.click("button:has-text('Type it')")
+    expect_blocks(page, 5)
+
+    # Scaling: fitted to the window, then the guest's own size.
+    canvas = page.locator("#console-screen canvas")
+    assert canvas.evaluate("c => c.clientWidth") > width
+    page.click("button:has-text('Fit to window')")
+    expect(page.locator("[data-console=scale]")).to_have_attribute("aria-pressed", "false")
+    assert canvas.evaluate("c => c.clientWidth") == width
+    page.click("button:has-text('Full screen')")
+    page.wait_for_function("document.fullscreenElement?.id === 'console-screen'")
+    page.evaluate("document.exitFullscreen()")
+
+    # Reconnect opens a new console on the same guest: what was typed is still on its screen.
+    page.click("button:has-text('Reconnect')")
+    expect(screen).to_have_attribute("data-connected", "true")
+    expect_blocks(page, 5)
+    page.click("button:has-text('Ctrl-Alt-Del')")
+    expect_blocks(page, 0)
+
+    # The VM's serial port, and the container's terminal: typing echoes; a resize is sent.
+    for path in (USER_VM, USER_CT):
+        page.goto(web.url + path)
+        page.click("a:has-text('Terminal')")
+        expect(page.locator("#console-terminal")).to_have_attribute("data-connected", "true")
+        page.keyboard.type(f"hello-{path[-3:]}")
+        expect(page.locator("#console-terminal .xterm-rows")).to_contain_text(f"hello-{path[-3:]}")
+    columns = [int(f.split(":")[1]) for f in sent if re.fullmatch(r"1:\d+:\d+:", f)]
+    page.set_viewport_size({"width": 640, "height": 700})
+    for _ in range(30):
+        resized = [int(f.split(":")[1]) for f in sent if re.fullmatch(r"1:\d+:\d+:", f)]
+        if len(resized) > len(columns):
+            break
+        page.wait_for_timeout(100)
+    assert resized[-1] < columns[-1], (columns, resized)
+
+    # Someone else's guest: no console page, no terminal.
+    for kind in ("screen", "terminal"):
+        assert page.request.get(web.url + RUNNING_VM + f"/console/{kind}").status == 404
+    page.context.close()  # its consoles close with it
 
 
 def test_a_guest_page_shows_its_addresses(browser, web, console_errors):

@@ -7,6 +7,9 @@ import os
 import re
 import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -192,19 +195,28 @@ def postgres_app(make_app):
     return make_app(SQLALCHEMY_DATABASE_URI=emptied_postgres())
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    """Debian's redis-server on a free loopback port (.ci/run installs it)."""
+@contextmanager
+def running_redis(folder: Path) -> Iterator[str]:
+    """Debian's redis-server on a free loopback port (.ci/run installs it); its URL."""
     port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
+         "--appendonly", "no", "--dir", str(folder)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     assert wait_for_port("127.0.0.1", port, 10), "redis-server did not start"
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A redis-server for the test."""
+    with running_redis(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

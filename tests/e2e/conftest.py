@@ -22,7 +22,13 @@ from playwright.sync_api import sync_playwright
 
 from scripts.local_bugsink import Bugsink
 from scripts.wait_for_port import wait_for_port
-from tests.conftest import ADMIN_PASSWORD, TOKEN_VALUE, USER_PASSWORD, free_port, log_in_over_http
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    TOKEN_VALUE,
+    USER_PASSWORD,
+    free_port,
+    log_in_over_http,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -127,15 +133,11 @@ def start_portal(
         **env_vars,
     }
 
-    def flask(*args: str) -> None:
-        subprocess.run([BIN / "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
-                       capture_output=True)  # fmt: skip
-
-    flask("init-db")
-    if accounts:
-        flask("users", "create", "alice", "--role", "admin", "--password", ADMIN_PASSWORD,
-              "--email", "alice@example.com")  # fmt: skip
-        flask("users", "create", "bob", "--role", "user", "--password", USER_PASSWORD)
+    subprocess.run(
+        [BIN / "python", "-m", "tests.e2e.prepare_db",
+         *([ADMIN_PASSWORD, USER_PASSWORD] if accounts else [])],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
     log_path = workdir / "gunicorn.log"
     with open(log_path, "w") as log:  # gunicorn keeps its own copy
         process = subprocess.Popen(

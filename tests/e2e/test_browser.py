@@ -27,12 +27,14 @@ GUEST = "/guests/pve3/qemu/108"  # ci-runner-2, a stopped VM in demo/cluster.jso
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, pve_server):
+def web(tmp_path_factory, pve_server, browser):
     portal = start_portal(
         tmp_path_factory.mktemp("portal"), pve_server, "wsgi:app", job_worker=True,
         DASHBOARD_REFRESH_SECONDS="1",
     )  # fmt: skip
     yield portal
+    for context in browser.contexts:  # open pages (a console) would hold gunicorn's workers
+        context.close()
     portal.stop()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ADMIN_PASSWORD, csrf_token_in, emptied_postgres
+from tests.conftest import ADMIN_PASSWORD, csrf_token_in, emptied_postgres, running_redis
 from tests.e2e.conftest import ROOT, Portal, start_portal
 
 NGINX = {"name": "site", "node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512",
@@ -26,15 +26,20 @@ LOAD_USERS, LOAD_SECONDS = 50, 20
 LOCUST = ROOT / os.environ.get("LOAD_VENV", ".venv-load") / "bin" / "locust"
 
 
-@pytest.fixture
-def two_instances(tmp_path, pve_server, redis_url):
-    """Two portals on one PostgreSQL and one Redis; only the first runs a job worker."""
-    shared = {"DATABASE_URL": emptied_postgres(), "JOBS_URL": redis_url}
-    first = start_portal(folder(tmp_path, "a"), pve_server, "wsgi:app", job_worker=True, **shared)
-    second = start_portal(folder(tmp_path, "b"), pve_server, "wsgi:app", accounts=False, **shared)
-    yield first, second
-    for portal in (first, second):
-        portal.stop()
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory, pve_server):
+    """Two portals on one PostgreSQL and one Redis; only the first runs a job worker. The
+    module's tests share them, in order: what they share, then the load on them."""
+    workdir = tmp_path_factory.mktemp("instances")
+    with running_redis(workdir) as redis_url:
+        shared = {"DATABASE_URL": emptied_postgres(), "JOBS_URL": redis_url}
+        first = start_portal(folder(workdir, "a"), pve_server, "wsgi:app", job_worker=True,
+                             **shared)  # fmt: skip
+        second = start_portal(folder(workdir, "b"), pve_server, "wsgi:app", accounts=False,
+                              **shared)  # fmt: skip
+        yield first, second
+        for portal in (first, second):
+            portal.stop()
 
 
 def folder(parent: Path, name: str) -> Path:

@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from app.extensions import db
 from app.models import AuditEntry
-from app.services import ownership
+from app.services import ownership, users
 from app.services.console import Stream
 from scripts.demo_vnc import demo_screen
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, log_in
@@ -125,11 +125,21 @@ def test_cross_site_and_foreign_handshakes_are_refused(vm, served):
     assert stolen.value.response.status_code == 403
 
 
-def test_logging_out_closes_the_console(vm, served):
-    alice = signed_in(served, "alice", ADMIN_PASSWORD)
-    with open_console(served, alice) as socket:
+def disable_bob(app, base, bob) -> None:
+    with app.app_context():
+        users.set_active(users.find_by_username("bob"), False, acting="shell:test")
+
+
+@pytest.mark.parametrize(
+    "end_session", [lambda app, base, bob: bob.post(base + "/logout"), disable_bob],
+    ids=["logout", "disabled by an admin"],
+)  # fmt: skip
+def test_the_sessions_end_closes_the_console(app, vm, served, assign, end_session):
+    assign(101, "bob")
+    bob = signed_in(served, "bob", USER_PASSWORD)
+    with open_console(served, bob) as socket:
         rfb_without_password(socket)
-        alice.post(served + "/logout")
+        end_session(app, served, bob)
         started = time.monotonic()
         with pytest.raises(ConnectionClosed):
             while time.monotonic() - started < 10:

@@ -371,19 +371,21 @@ def test_a_user_works_in_the_console_and_terminals_of_their_own_guests_only(
         expect(page.locator("#console-terminal")).to_have_attribute("data-connected", "true")
         page.keyboard.type(f"hello-{path[-3:]}")
         expect(page.locator("#console-terminal .xterm-rows")).to_contain_text(f"hello-{path[-3:]}")
-    columns = [int(f.split(":")[1]) for f in sent if re.fullmatch(r"1:\d+:\d+:", f)]
+
+    def columns_sent() -> list[int]:  # termproxy's resize messages: "1:<cols>:<rows>:"
+        return [int(f.split(":")[1]) for f in sent if re.fullmatch(r"1:\d+:\d+:", f)]
+
+    before = columns_sent()
     page.set_viewport_size({"width": 640, "height": 700})
     for _ in range(30):
-        resized = [int(f.split(":")[1]) for f in sent if re.fullmatch(r"1:\d+:\d+:", f)]
-        if len(resized) > len(columns):
+        if len(columns_sent()) > len(before):
             break
         page.wait_for_timeout(100)
-    assert resized[-1] < columns[-1], (columns, resized)
+    assert columns_sent()[-1] < before[-1], (before, columns_sent())
 
     # Someone else's guest: no console page, no terminal.
     for kind in ("screen", "terminal"):
         assert page.request.get(web.url + RUNNING_VM + f"/console/{kind}").status == 404
-    page.context.close()  # its consoles close with it
 
 
 def test_a_guest_page_shows_its_addresses(browser, web, console_errors):

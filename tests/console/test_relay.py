@@ -1,6 +1,7 @@
-"""The console relay's Proxmox side, against fakepve's real RFB 3.8 server: the portal asks
-for a ticket, opens the vncwebsocket over verified TLS, answers the VNC authentication itself
-and receives the guest's framebuffer."""
+"""The console relay's Proxmox side, against fakepve's own RFB 3.8 server (not the demo's,
+scripts/demo_vnc.py, which the other console tests use): the portal asks for a ticket, opens
+the vncwebsocket over verified TLS, answers the VNC authentication itself and receives the
+guest's framebuffer."""
 
 import struct
 
@@ -9,9 +10,17 @@ import pytest
 from app.exceptions import ProxmoxError
 from app.proxmox import console, get_client
 from app.services.console import ConsoleError, Stream, log_in_at_proxmox
+from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE
 
 # A 4x2 screen: the fake sends it in raw encoding, 32 bits per pixel, as blue, green, red, 0.
 SCREEN = (4, 2, bytes(range(100, 124)))
+
+
+@pytest.fixture
+def pve(fakepve):
+    """Plain fakepve, with its own VNC server (this directory's conftest gives the demo's)."""
+    fakepve.apitokens[f"{TOKEN_USER}!{TOKEN_NAME}"] = TOKEN_VALUE
+    return fakepve
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ NET_KEY = re.compile(r"^net\d+$")
 SUMMARY_KEYS = (
     ("cores", "Cores"), ("sockets", "Sockets"), ("cpu", "CPU type"), ("memory", "Memory (MiB)"),
     ("swap", "Swap (MiB)"), ("ostype", "OS type"), ("arch", "Architecture"), ("boot", "Boot order"),
-    ("onboot", "Start at boot"), ("unprivileged", "Unprivileged"),
+    ("onboot", "Start at boot"), ("unprivileged", "Unprivileged"), ("serial0", "Serial port"),
 )  # fmt: skip
 
 

@@ -32,7 +32,8 @@ def test_a_vm_without_a_serial_port_has_no_terminal(app, vm, served):
 def test_a_vm_with_a_serial_port_has_a_terminal(pve, vm, served):
     vm.config["serial0"] = "socket"
     alice = signed_in(served, "alice", ADMIN_PASSWORD)
-    assert "/console/terminal" in alice.get(served + "/guests/pve1/qemu/101").text
+    guest = alice.get(served + "/guests/pve1/qemu/101").text
+    assert "/console/terminal" in guest and "<dt>Serial port</dt><dd>socket</dd>" in guest
     page = alice.get(served + TERMINAL).text
     with open_console(served, alice, path=socket_path(page)) as socket:
         assert b"starting serial terminal on interface serial0" in socket.recv(5)

@@ -82,7 +82,10 @@ def report_console_error(error: Exception, guest, kind: str, phase: str) -> str 
         "guest_type": guest.type,
         "kind": kind,
         "phase": phase,
+        # A ProxmoxError's own fields (the other failures are the portal's handshakes).
         "status_code": getattr(error, "status_code", None),
+        "api_path": getattr(error, "api_path", None),
+        "pve_message": getattr(error, "pve_message", None),
     }
     return observability.capture(error, "proxmox", "console", context)
 

@@ -276,7 +276,7 @@ class ConsoleSession(Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     target: Mapped[str] = mapped_column(String(128))  # as in the audit log: "qemu/101 on pve1"
-    kind: Mapped[str] = mapped_column(String(8))  # vnc | term
+    kind: Mapped[str] = mapped_column(String(8))  # screen | terminal
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     close_reason: Mapped[str | None] = mapped_column(String(64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import re
 import socket
 import sqlite3
@@ -44,8 +45,22 @@ ADMIN_PASSWORD = "admin-password-1"
 USER_PASSWORD = "user-password-1"
 
 
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    """A TCP port on 127.0.0.1 that nothing uses (right now), below the kernel's ephemeral
+    range when it can: a server started on it seconds later must not find it taken by some
+    client's outgoing connection, which the kernel gives a port from that range."""
+    lowest = int(EPHEMERAL_PORTS.read_text().split()[0]) if EPHEMERAL_PORTS.exists() else 0
+    for _ in range(100 if lowest > 11000 else 0):
+        port = random.randrange(10000, lowest)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -40,6 +40,14 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="console")
 
 
+def consoles_of(guest_type: str, config: dict) -> list[str]:
+    """The consoles a guest has: a VM its screen, and a terminal if it has a serial port
+    (`serial0`, termproxy's default); a container its terminal."""
+    if guest_type == "lxc":
+        return ["terminal"]
+    return ["screen", "terminal"] if "serial0" in config else ["screen"]
+
+
 def cannot_open(guest: Guest, kind: str) -> str | None:
     """Why this console cannot open now (the page says so instead), or None.
 
@@ -50,7 +58,7 @@ def cannot_open(guest: Guest, kind: str) -> str | None:
         return f"{guest.name} is {guest.status}: start it to open its {what}."
     if kind == "terminal" and guest.type == "qemu":
         config = pve_guests.config(get_client(), guest.node, "qemu", guest.vmid)
-        if "serial0" not in config:
+        if kind not in consoles_of("qemu", config):
             return (
                 f"{guest.name} has no serial port, so it has no terminal: use its Console, or "
                 f"add one in Proxmox (qm set {guest.vmid} --serial0 socket) and restart it."

@@ -90,19 +90,22 @@ def change(
     user: User, guest: Guest, host: Node, wanted: Settings, opened: Settings, digest: str,
     request_key: str,
 ) -> Outcome:  # fmt: skip
-    """Apply what differs between wanted and opened (the values the form was opened with).
+    """Apply what differs between wanted and the guest's settings in Proxmox now.
 
-    Checks first — disks only grow, the node's cores and memory, then the user's quota
-    (quotas.QuotaExceeded) — then the config (with the digest), then the disk (a task).
-    Audited with old -> new values.
+    `opened` (the values the form was opened with) only says what changed meanwhile when the
+    digest no longer matches: it comes from the browser, so growth and the audited "from"
+    values are always Proxmox's own. Checks first — disks only grow, the node's cores and
+    memory, then the user's quota (quotas.QuotaExceeded) — then the config (with the digest:
+    a change landing between this read and the write is refused by Proxmox and shown), then
+    the disk (a task). Audited with old -> new values.
     """
     now = _current(guest)
     if now.digest != digest:
         return Outcome(stale=_differences(opened, now.settings))
     changed = {
-        f.name: (getattr(opened, f.name), getattr(wanted, f.name))
+        f.name: (getattr(now.settings, f.name), getattr(wanted, f.name))
         for f in fields(Settings)
-        if getattr(opened, f.name) != getattr(wanted, f.name)
+        if getattr(now.settings, f.name) != getattr(wanted, f.name)
     }
     if not user.is_admin:
         changed.pop("tags", None)

@@ -153,3 +153,41 @@ def test_a_change_over_the_users_quota_is_refused_and_reported_once(sentry, gues
     context = events[0]["contexts"]["app_service_error"]
     assert (context["quota"], context["limit"], context["over_by"]) == ("memory", 3000, 1096)
     assert events[0]["event_id"] in page
+
+
+def test_forged_opened_values_change_nothing_beyond_the_quota(app, guests, assign):
+    """The growth is counted from Proxmox's configuration, never from the form's was_* fields."""
+    client = log_in(app, "bob", "user")
+    assign(101, "bob")
+    with app.app_context():
+        bob = db.session.scalar(db.select(User).where(User.username == "bob"))
+        db.session.add(Quota(user_id=bob.id, cores=2, memory=2048))  # exactly what bob uses
+        db.session.commit()
+    forged = save(client, cores="4", was_cores="9", memory="3072", was_memory="999999")
+    assert forged.status_code == 400
+    assert "goes over your cores quota: 4 cores of 2 allowed" in forged.get_data(as_text=True)
+    vm = guests.vm(101)
+    assert int(vm.config["cores"]) == 2 and int(vm.config["memory"]) == 2048
+    # Within the quota, the audited "from" values are Proxmox's, whatever the form says.
+    save(client, description="mine", was_cores="9", was_memory="999999")
+    assert audit_details(app) == ["description The web server → mine"]
+
+
+def test_a_change_landing_between_the_check_and_the_write_is_refused_by_its_digest(
+    app, admin_client, guests, monkeypatch
+):
+    from app.services import guest_config
+
+    read = guest_config._current
+
+    def read_then_someone_edits(guest):
+        current = read(guest)
+        guests.vm(101).config["memory"] = "1024"  # in Proxmox, just after the portal looked
+        return current
+
+    opened = form_of(admin_client)
+    monkeypatch.setattr(guest_config, "_current", read_then_someone_edits)
+    response = admin_client.post(CONFIG, data={**opened, "cores": "3"})
+    assert response.status_code == 400
+    assert "Changed since you opened the form: it is now 1024." in response.get_data(as_text=True)
+    assert int(guests.vm(101).config["cores"]) == 2 and audit_details(app) == []

@@ -138,6 +138,8 @@ def from_environment() -> dict:
         "DEPLOY_BOOT_TIMEOUT": _seconds("DEPLOY_BOOT_TIMEOUT", 300.0),
         "DEPLOY_TASK_TIMEOUT": _seconds("DEPLOY_TASK_TIMEOUT", 1800.0),
         "DEPLOY_MAX_ATTEMPTS": _int("DEPLOY_MAX_ATTEMPTS", 3),
+        "DEPLOYS_AT_ONCE": _int("DEPLOYS_AT_ONCE", 3),
+        "DEPLOY_RATE_LIMIT": _limit("DEPLOY_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

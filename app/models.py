@@ -115,6 +115,9 @@ class Task(Model):
 
     # Set for a deploy's steps: the deploy reports its own failure (once), not the task.
     app_id: Mapped[int | None] = mapped_column(ForeignKey("apps.id", ondelete="SET NULL"))
+    # A task making a new guest (a restore as new): the cores, memory (MiB) and disk (GiB) it
+    # counts against its user's quota while it runs, before the guest is theirs.
+    claim: Mapped[dict | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
 
@@ -280,3 +283,13 @@ class ConsoleSession(Model):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     close_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class Lock(Model):
+    """A named lock every worker and instance shares (app.services.locks): a transaction
+    that updates the row holds it until it ends, on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

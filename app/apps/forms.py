@@ -22,8 +22,11 @@ from wtforms.validators import (
 )
 
 from app.catalog import CatalogApp, Input
+from app.errors import reported_refusal
+from app.exceptions import AppServiceError
 from app.guests.forms import ActionForm
 from app.models import APP_NAME_MAX
+from app.services import admission, quotas
 from app.services.deploy_options import AUTOMATIC, DeployOptions
 from app.validation import MAX_ID
 
@@ -130,3 +133,16 @@ def _input_field(item: Input) -> Field:
         item.label, default=item.default, validators=[*required, Length(max=255), *checks],
         **kwargs,
     )  # fmt: skip
+
+
+def show_refusal(form, refusal: AppServiceError) -> int:
+    """Put a refused deploy's or clone's reason on its form; the page's status code. A quota
+    is reported to Sentry (with the reference on the form); a taken name or a deploy limit
+    is the user's to fix."""
+    if isinstance(refusal, admission.NameTaken):
+        form.name.errors = [*form.name.errors, refusal.message]
+    elif isinstance(refusal, quotas.QuotaExceeded):
+        form.form_errors.append(reported_refusal(refusal))
+    else:
+        form.form_errors.append(refusal.message)
+    return 429 if isinstance(refusal, admission.TooManyDeploys) else 400

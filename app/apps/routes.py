@@ -4,9 +4,9 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.apps import bp
-from app.apps.forms import INPUT_PREFIX, deploy_form
-from app.errors import reported_refusal
-from app.services import catalog, deploy_options, deploys, quotas
+from app.apps.forms import INPUT_PREFIX, deploy_form, show_refusal
+from app.exceptions import AppServiceError
+from app.services import catalog, deploy_options, deploys
 from app.validation import MAX_ID, int_arg
 
 
@@ -58,12 +58,17 @@ def deploy(app_id: str):
         earlier = deploys.started_by(current_user, form.request_key.data or "")
         if earlier is not None:
             return redirect(url_for("myapps.show", deployed_id=earlier.id))
-    if request.method == "POST" and form.validate():
-        wanted = _checked_request(form, options)
-        if wanted is not None:
-            app = deploys.start(current_user, spec, wanted, form.request_key.data)
-            return redirect(url_for("myapps.show", deployed_id=app.id))
     status = 400 if request.method == "POST" else 200
+    wanted = _placed(form, options) if request.method == "POST" and form.validate() else None
+    if wanted is not None:
+        making = "new VM" if spec.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
+        try:
+            app = deploys.start(
+                current_user, spec, wanted, form.request_key.data, options.resources, making
+            )
+            return redirect(url_for("myapps.show", deployed_id=app.id))
+        except AppServiceError as refusal:
+            status = show_refusal(form, refusal)
     return render_template("apps/deploy.html", app=spec, form=form, options=options), status
 
 
@@ -82,27 +87,15 @@ def _earlier_values(spec) -> dict:
     )  # fmt: skip
 
 
-def _checked_request(form, options) -> deploys.DeployRequest | None:
-    """The checks across fields (capacity, a free name, the user's quota); None with messages
-    on the form if any fails."""
+def _placed(form, options) -> deploys.DeployRequest | None:
+    """The deploy asked for on a node and storage that fit it; None with messages on the form
+    if none does. The name, limits and quota are checked when it starts (deploys.start)."""
     placement = options.place(
         form.node.data, form.storage.data, form.cores.data, form.memory.data, form.disk.data
     )
-    problems = dict(placement.problems)
-    taken = deploy_options.name_taken(options.resources, current_user, form.name.data)
-    if taken:
-        problems["name"] = taken
-    for name, message in problems.items():
+    for name, message in placement.problems.items():
         form[name].errors = [*form[name].errors, message]
-    if problems:
-        return None
-    adds = {"guests": 1, "cores": form.cores.data, "memory": form.memory.data,
-            "disk": form.disk.data}  # fmt: skip
-    try:
-        making = "new VM" if options.app.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
-        quotas.check(current_user, adds, making, options.resources)
-    except quotas.QuotaExceeded as refusal:
-        form.form_errors.append(reported_refusal(refusal))
+    if placement.problems:
         return None
     return deploys.DeployRequest(
         name=form.name.data, node=placement.node, storage=placement.storage,

@@ -3,14 +3,14 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.errors import reported_refusal
+from app.apps.forms import show_refusal
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.guests.forms import ActionForm
 from app.myapps import bp
 from app.myapps.forms import CloneForm
 from app.proxmox import get_client
 from app.proxmox.cluster import cluster_resources
-from app.services import catalog, deploy_options, deploys, quotas
+from app.services import catalog, deploys, quotas
 from app.services.users import list_users
 from app.validation import MAX_ID, int_arg
 
@@ -122,28 +122,25 @@ def _log(app, start: int) -> dict:
 def clone(deployed_id: int):
     """Clone the app (a job): a new name, optionally another node; checked like a deploy."""
     source = deploys.get_for(current_user, deployed_id)
-    resources = cluster_resources(get_client())
     form = CloneForm()
+    # A form submitted twice: its clone exists already (and its name is now taken).
+    earlier = deploys.started_by(current_user, form.request_key.data or "")
+    if earlier is not None:
+        return redirect(url_for("myapps.show", deployed_id=earlier.id))
+    resources = cluster_resources(get_client())
     form.node.choices = _clone_nodes(source, resources)
     size = deploys.size_now(source, resources)  # the copy has (and counts) what is there now
+    status = 400
     if form.validate():
-        taken = deploy_options.name_taken(resources, current_user, form.name.data)
-        if taken:
-            form.name.errors = [taken]
-        else:
-            adds = {"guests": 1, "cores": size.cores, "memory": size.memory, "disk": size.disk}
-            try:
-                quotas.check(current_user, adds, "clone", resources)
-                copy = deploys.clone(
-                    current_user, source, size, form.name.data, form.node.data,
-                    form.request_key.data,
-                )  # fmt: skip
-                return redirect(url_for("myapps.show", deployed_id=copy.id))
-            except quotas.QuotaExceeded as refusal:
-                form.form_errors.append(reported_refusal(refusal))
-            except AppServiceError as refusal:
-                form.form_errors.append(refusal.message)
-    return _render(source, clone_form=form), 400
+        try:
+            copy = deploys.clone(
+                current_user, source, size, form.name.data, form.node.data,
+                form.request_key.data, resources,
+            )  # fmt: skip
+            return redirect(url_for("myapps.show", deployed_id=copy.id))
+        except AppServiceError as refusal:
+            status = show_refusal(form, refusal)
+    return _render(source, clone_form=form), status
 
 
 @bp.post("/my-apps/<int:deployed_id>/delete")

@@ -8,11 +8,10 @@ from __future__ import annotations
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import Task, User
-from app.proxmox import deploys as pve_deploys
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import Guest
-from app.services import audit, quotas, tasks
+from app.proxmox.cluster import Guest, cluster_resources
+from app.services import audit, quotas, tasks, vmids
 from app.services.guests import BackupsPage
 
 
@@ -67,18 +66,34 @@ def disk_storage(guest: Guest) -> str:
 
 
 def restore_as_new(user: User, guest: Guest, backup: dict, request_key: str) -> Task:
-    """A new guest from the backup, under the next free VMID, on the same node (a task); once
-    made, it belongs to the user who restored it. Counted against their quota like the
-    original."""
-    adds = {"guests": 1, "cores": guest.maxcpu, "memory": guest.memory_mib, "disk": guest.disk_gib}
-    quotas.check(user, adds, "restore")
-    storage = disk_storage(guest)
-    vmid = pve_deploys.next_free_vmid(get_client())
-    new = Guest(vmid, guest.name, guest.type, guest.node, "stopped")
-    volid = backup["volid"]
+    """A new guest from the backup, on the same node (a task); once made, it belongs to the
+    user who restored it. Its VMID is taken the way a deploy's is (app.services.vmids), and
+    it counts against the user's quota like the original from the moment it is asked for."""
+    existing = tasks.started(request_key)
+    if existing is not None:
+        return existing
+    size = {"cores": guest.maxcpu, "memory": guest.memory_mib, "disk": guest.disk_gib}
+    storage, volid = disk_storage(guest), backup["volid"]
+    client = get_client()
+    resources = cluster_resources(client)  # before the lock: no Proxmox call under it
+    made: list[Task] = []
+
+    def hold(vmid: int) -> Task:
+        earlier = tasks.started(request_key)  # the same form, a moment before
+        if earlier is not None:
+            return earlier
+        quotas.check(user, {"guests": 1, **size}, "restore", resources)
+        new = Guest(vmid, guest.name, guest.type, guest.node, "stopped")
+        made.append(tasks.record(user, new, "restore-new", request_key, claim=size))
+        return made[-1]
+
+    task = vmids.claim(client, hold)
+    if not made:
+        return task
+    vmid = task.vmid
     # The new guest is the user's once the task has made it (app.services.tasks.finish).
-    return tasks.start(
-        user, new, "restore-new",
+    return tasks.launch(
+        user, task,
         lambda c: pve_guests.restore(c, guest.node, guest.type, vmid, volid, storage, False),
-        request_key, f"as {guest.type}/{vmid}, from {volid} of {guest.vmid}",
+        f"as {guest.type}/{vmid}, from {volid} of {guest.vmid}",
     )  # fmt: skip

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.catalog import CatalogApp
 from app.extensions import db
-from app.models import App, User
+from app.models import App
 from app.proxmox import get_client
 from app.proxmox.cluster import GIB, MIB, ClusterResources, Node, Storage, cluster_resources
 from app.services import catalog
@@ -106,16 +106,14 @@ def options_for(app: CatalogApp) -> DeployOptions:
     return DeployOptions(app, resources, nodes, storages, templates)
 
 
-def name_taken(resources: ClusterResources, user: User, name: str) -> str | None:
-    """Why name cannot be used (a guest of the cluster has it, or one of user's apps), or None."""
+def name_taken(resources: ClusterResources, name: str) -> bool:
+    """True if a guest of the cluster has name, or an app being made or kept by the portal
+    (anyone's: its guest may not exist yet). The same answer for everyone, so it tells no
+    one what others run."""
     wanted = name.lower()
     if any(g.name.lower() == wanted for g in resources.guests):
-        return f"A guest named {name} exists already; choose another name."
+        return True
     query = select(App.id).where(
-        App.user_id == user.id,
-        func.lower(App.name) == wanted,
-        App.status.not_in(("failed", "deleted")),
+        func.lower(App.name) == wanted, App.status.not_in(("failed", "deleted"))
     )
-    if db.session.scalar(query) is not None:
-        return f"You have an app named {name} already; choose another name."
-    return None
+    return db.session.scalar(query.limit(1)) is not None

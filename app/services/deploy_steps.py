@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
@@ -22,7 +21,7 @@ from app.models import App, AppStep
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
-from app.services import addresses, ownership
+from app.services import addresses, ownership, vmids
 
 if TYPE_CHECKING:
     from app.services.deploy_runner import Deploy
@@ -61,33 +60,9 @@ def plan(guest_type: str, has_provisioning: bool) -> list[AppStep]:
 
 
 def reserve(deploy: Deploy, step: AppStep) -> None:
-    """A VMID no guest and no other deploy has: PVE's next free id, or the first free above it.
-
-    /cluster/nextid reserves nothing, so two deploys may be offered the same id; the database
-    lets only one deploy hold it (a unique index), the other moves on to the next free id.
-    """
-    candidate = pve.next_free_vmid(deploy.client)
-    for _ in range(50):
-        deploy.app.vmid = candidate
-        try:
-            db.session.commit()
-            step.detail = f"VMID {candidate}"
-            return
-        except IntegrityError:
-            db.session.rollback()
-            candidate = _next_free_above(deploy, candidate)
-    raise AppServiceError("No free VMID could be reserved: too many deploys at once.")
-
-
-def _next_free_above(deploy: Deploy, taken: int) -> int:
-    candidate = taken + 1
-    while True:
-        try:
-            return pve.next_free_vmid(deploy.client, candidate)
-        except ProxmoxError as error:
-            if error.status_code != 400:
-                raise
-            candidate += 1
+    """A VMID no guest and no other work of the portal has (app.services.vmids)."""
+    app = deploy.app
+    step.detail = f"VMID {vmids.claim(deploy.client, lambda vmid: setattr(app, 'vmid', vmid))}"
 
 
 def clone(deploy: Deploy, step: AppStep) -> None:
@@ -135,8 +110,7 @@ def claim_and_create(
         except ProxmoxError as error:
             if "already exists" not in (error.pve_message or error.message):
                 raise
-            app.vmid = _next_free_above(deploy, deploy.vmid)
-            db.session.commit()
+            vmids.claim(deploy.client, lambda vmid: setattr(app, "vmid", vmid))
     else:
         raise AppServiceError("The VMIDs offered kept being taken; try the deploy again.")
     if deploy.app.user is not None:

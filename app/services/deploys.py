@@ -7,10 +7,9 @@ are written (app.services.secrets).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app import jobs
 from app.catalog import CatalogApp
@@ -19,7 +18,7 @@ from app.extensions import db
 from app.models import App, User
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import ClusterResources
-from app.services import audit, clone_steps, deploy_steps, guests, ownership, secrets
+from app.services import admission, audit, clone_steps, deploy_steps, guests, ownership, secrets
 from app.services import tasks as task_service
 
 
@@ -33,7 +32,7 @@ class DeployRequest:
     cores: int
     memory: int  # MiB
     disk: int  # GiB
-    inputs: dict[str, object]
+    inputs: dict[str, object] = field(repr=False)  # secrets among them: kept out of reports
     keep_on_failure: bool = False
 
 
@@ -43,10 +42,23 @@ def started_by(user: User, request_key: str) -> App | None:
     return db.session.scalar(query)
 
 
-def start(user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str) -> App:
-    """Record the deploy and queue it (once per request_key); returns the App."""
+def start(
+    user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str,
+    resources: ClusterResources, operation: str = "deploy",
+) -> App:  # fmt: skip
+    """Record the deploy and queue it (once per request_key); returns the App.
+
+    Admitted first (app.services.admission: the name, the user's deploy limits and quota,
+    against `resources`), in the same step as the App is written: NameTaken, TooManyDeploys
+    or QuotaExceeded refuse it.
+    """
     existing = started_by(user, request_key)
     if existing is not None:
+        return existing
+    adds = {"guests": 1, "cores": wanted.cores, "memory": wanted.memory, "disk": wanted.disk}
+    admission.admit(user, wanted.name, adds, operation, resources)
+    if (existing := started_by(user, request_key)) is not None:  # the same form, just before
+        db.session.rollback()
         return existing
     secret_names = {i.name for i in spec.inputs if i.type == "secret"}
     app = App(
@@ -62,18 +74,18 @@ def start(user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str)
     )  # fmt: skip
     db.session.add(app)
     audit.record(user, "deploy", f"{spec.id} {wanted.name} on {wanted.node}", "started")
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same form, submitted twice at the same moment
-        db.session.rollback()
-        return db.session.scalars(select(App).where(App.request_key == request_key)).one()
+    db.session.commit()
     jobs.run_app(app.id)  # after the commit: the worker must find the row
     return app
 
 
-def clone(user: User, source: App, size: Size, name: str, node: str, request_key: str) -> App:
+def clone(
+    user: User, source: App, size: Size, name: str, node: str, request_key: str,
+    resources: ClusterResources,
+) -> App:  # fmt: skip
     """Record a clone of source (its catalog id, non-secret inputs, the size its guest has now;
-    a new name) and queue it; the caller checked the name, the node and the quota."""
+    a new name) and queue it; admitted like a deploy (see `start`). The caller checked the
+    node."""
     existing = started_by(user, request_key)
     if existing is not None:
         return existing
@@ -81,6 +93,11 @@ def clone(user: User, source: App, size: Size, name: str, node: str, request_key
         raise AppServiceError(
             f"{source.name} is {source.status}: only a running or stopped app can be cloned."
         )
+    adds = {"guests": 1, "cores": size.cores, "memory": size.memory, "disk": size.disk}
+    admission.admit(user, name, adds, "clone", resources)
+    if (existing := started_by(user, request_key)) is not None:
+        db.session.rollback()
+        return existing
     app = App(
         request_key=request_key, catalog_id=source.catalog_id, name=name, user_id=user.id,
         guest_type=source.guest_type, node=node, storage=source.storage, cores=size.cores,

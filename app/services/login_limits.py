@@ -23,14 +23,15 @@ from app.services import audit
 LOGIN_FAILED = "login-failed"
 
 
-def _window(setting: str) -> tuple[int, timedelta]:
+def window_of(setting: str) -> tuple[int, timedelta]:
+    """A rate limit setting ('5 per 10 minutes') as (5, ten minutes)."""
     limit = parse(current_app.config[setting])
     return limit.amount, timedelta(seconds=limit.get_expiry())
 
 
 def _enforce(setting: str, message: str, *conditions) -> None:
     """429 with Retry-After once the failures matching conditions reach the setting's limit."""
-    amount, window = _window(setting)
+    amount, window = window_of(setting)
     since = utcnow() - window
     query = select(func.count(), func.min(AuditEntry.created_at)).where(
         AuditEntry.created_at > since, *conditions

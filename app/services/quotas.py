@@ -1,19 +1,23 @@
 """Quotas: how many guests, cores, MiB of memory and GiB of disk a user may own at most.
 
-Usage is counted from what the user owns now, from the one /cluster/resources call. A deploy,
-clone, create or change that would go over a limit raises QuotaExceeded (an AppServiceError)
-naming the quota, the limit and by how much; the page shows it and reports it to Sentry as
-`app_service`. Admins have no quota.
+Usage is what the user owns now, from the one /cluster/resources call, plus the work in
+flight that will add guests: their deploys and clones under way, and their restores as new
+guests. A deploy, clone, create or change that would go over a limit raises QuotaExceeded (an
+AppServiceError) naming the quota, the limit and by how much; the page shows it and reports it
+to Sentry as `app_service`. Work that makes a guest checks and records itself in one step
+under locks.STARTS, so requests at the same moment cannot all pass. Admins have no quota.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from app.exceptions import AppServiceError
 from app.extensions import db
-from app.models import Quota, User
-from app.proxmox.cluster import GIB, MIB, ClusterResources
+from app.models import App, Quota, Task, User
+from app.proxmox.cluster import GIB, MIB, ClusterResources, Guest
 from app.services import audit, ownership
 
 RESOURCES = ("guests", "cores", "memory", "disk")
@@ -54,15 +58,42 @@ def usage(user: User, resources: ClusterResources | None = None) -> Usage:
         "memory": sum(g.maxmem for g in mine) // MIB,
         "disk": sum(g.maxdisk for g in mine) // GIB,
     }
+    _add_in_flight(user, mine, used)
     return Usage(used, limits_of(user))
+
+
+def _add_in_flight(user: User, mine: list[Guest], used: dict[str, int]) -> None:
+    """Add what the user's deploys, clones and restores will own once they are done. A guest
+    they made already is counted above; only what it is still to grow by is added."""
+    owned: dict[tuple[int | None, str], Guest] = {(g.vmid, g.type): g for g in mine}
+    apps = select(App).where(App.user_id == user.id, App.status == "deploying")
+    for app in db.session.scalars(apps):
+        _add(used, owned.get((app.vmid, app.guest_type)), app.cores, app.memory, app.disk)
+    restores = select(Task).where(
+        Task.user_id == user.id, Task.action == "restore-new",
+        Task.status.in_(("pending", "running")), Task.claim.is_not(None),
+    )  # fmt: skip
+    for task in db.session.scalars(restores):
+        claim = task.claim or {}
+        guest = owned.get((task.vmid, task.guest_type))
+        _add(used, guest, claim.get("cores", 0), claim.get("memory", 0), claim.get("disk", 0))
+
+
+def _add(used: dict[str, int], made: Guest | None, cores: int, memory: int, disk: int) -> None:
+    have = (made.maxcpu, made.maxmem // MIB, made.maxdisk // GIB) if made else (0, 0, 0)
+    used["guests"] += 0 if made else 1
+    used["cores"] += max(0, cores - have[0])
+    used["memory"] += max(0, memory - have[1])
+    used["disk"] += max(0, disk - have[2])
 
 
 def check(
     user: User, adds: dict[str, int], operation: str, resources: ClusterResources | None = None
 ) -> None:
     """QuotaExceeded if adding `adds` (guests, cores, memory MiB, disk GiB) to what user owns
-    goes over a limit; nothing to check for admins or users without a quota. Pass the
-    cluster the caller already has, or it is fetched (one call)."""
+    and has in flight goes over a limit; nothing to check for admins or users without a
+    quota. Pass the cluster the caller already has, or it is fetched (one call) — never under
+    a lock: fetch it first."""
     if user.is_admin:
         return
     limits = limits_of(user)

@@ -39,40 +39,56 @@ def start(
     When Proxmox refuses, the refusal goes to the audit log, nothing else is kept, and the
     ProxmoxError is raised for the page to show PVE's reason.
     """
-    existing = _by_request_key(request_key)
+    existing = started(request_key)
     if existing is not None:
         return existing
-    task = Task(
-        request_key=request_key, user_id=user.id, action=action, node=guest.node,
-        guest_type=guest.type, vmid=guest.vmid,
-    )  # fmt: skip
-    db.session.add(task)
-    ownership.forget_if_reused(guest)
+    task = record(user, guest, action, request_key)
     try:
         db.session.commit()
     except IntegrityError:  # the same form, submitted twice at the same moment
         db.session.rollback()
         return db.session.scalars(select(Task).where(Task.request_key == request_key)).one()
-    target = audit.target_of(guest.type, guest.vmid, guest.node)
+    return launch(user, task, call, detail)
+
+
+def record(
+    user: User, guest: Guest, action: str, request_key: str, claim: dict | None = None
+) -> Task:
+    """A pending Task for this form, added to the session (the caller commits it)."""
+    task = Task(
+        request_key=request_key, user_id=user.id, action=action, node=guest.node,
+        guest_type=guest.type, vmid=guest.vmid, claim=claim,
+    )  # fmt: skip
+    db.session.add(task)
+    ownership.forget_if_reused(guest)
+    return task
+
+
+def launch(
+    user: User, task: Task, call: Callable[[ProxmoxClient], str | None], detail: str | None
+) -> Task:
+    """Make the Proxmox call of a recorded (committed) task and audit it; see `start`."""
+    target = audit.target_of(task.guest_type, task.vmid, task.node)
     try:
         upid = call(get_client())
     except Exception as error:
         db.session.delete(task)  # nothing was started: free the form's key
         if isinstance(error, ProxmoxError):
             result = "refused" if error.kind == "api" else "failed"
-            audit.record(user, action, target, result, error.pve_message or error.message)
+            audit.record(user, task.action, target, result, error.pve_message or error.message)
         db.session.commit()
         raise
     if upid:
         task.upid, task.status = str(upid), "running"
     else:
         task.status, task.exit_status, task.ended_at = "stopped", "OK", utcnow()
-    audit.record(user, action, target, "started", detail, task)
+    audit.record(user, task.action, target, "started", detail, task)
     db.session.commit()
     return task
 
 
-def _by_request_key(request_key: str) -> Task | None:
+def started(request_key: str) -> Task | None:
+    """The task this form's request key started already, if any."""
     return db.session.scalar(select(Task).where(Task.request_key == request_key))
 
 

@@ -94,7 +94,7 @@ def test_cloning_a_missing_or_others_app_is_404_and_a_taken_name_a_form_error(ap
     assert clone(carol, 1, "mine").status_code == 404
     taken = clone(bob, 1, "web")
     assert taken.status_code == 400
-    assert "A guest named web exists already" in taken.get_data(as_text=True)
+    assert "The name web is taken; choose another." in taken.get_data(as_text=True)
     assert len(apps_in(app)) == 1
 
 

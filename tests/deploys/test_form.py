@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.extensions import db
+from app.models import App
 from app.proxmox.cluster import Node, Storage
 from app.services.deploy_options import AUTOMATIC, DeployOptions
 from tests.conftest import TOKEN_VALUE, log_in
@@ -38,13 +40,22 @@ def test_a_bad_field_comes_back_with_its_message_and_nothing_is_made(app, pve, f
     assert apps_in(app) == [] and cluster_names(pve) == before
 
 
-def test_the_name_must_be_free_in_the_cluster_and_among_the_users_apps(app, pve):
+def test_the_name_must_be_free_in_the_cluster_and_among_everyones_apps(app, pve):
+    """One message whoever owns the name: it does not confirm a guest bob cannot see."""
     client = log_in(app, "bob", "user")
-    taken = submit(client, name="web").get_data(as_text=True)  # a guest of the cluster
-    assert "A guest named web exists already" in taken
+    taken = submit(client, name="web").get_data(as_text=True)  # a guest bob cannot see
+    assert "The name web is taken; choose another." in taken and "guest named" not in taken
     assert submit(client).status_code == 302
     again = submit(client, request_key="d" * 32, name="blog").get_data(as_text=True)
-    assert "A guest named blog exists already" in again  # the first deploy's guest
+    assert "The name blog is taken; choose another." in again  # the first deploy's guest
+    carol = log_in(app, "carol", "user")
+    # bob's deploy as it was before its guest existed: the name is taken all the same.
+    pve.vms[:] = [vm for vm in pve.vms if vm.name != "blog"]
+    with app.app_context():
+        db.session.execute(db.update(App).values(status="deploying", vmid=None))
+        db.session.commit()
+    page = submit(carol, request_key="e" * 32, name="blog").get_data(as_text=True)
+    assert "The name blog is taken; choose another." in page
     assert len(apps_in(app)) == 1
 
 

@@ -157,3 +157,12 @@ def test_a_clone_copies_and_counts_what_the_source_has_now(app, pve):
     set_quota(app, "bob", memory=None)
     assert clone(client, 1, "blog-copy").status_code == 302
     assert apps_in(app)[1].memory == 3072 == int(pve.vm(apps_in(app)[1].vmid).config["memory"])
+
+
+def test_a_double_clicked_clone_leads_to_the_copy_being_made(app, pve):
+    bob = log_in(app, "bob", "user")
+    deployed(bob, "wordpress", WORDPRESS_FORM)
+    first = clone(bob, 1, "blog-copy")
+    second = clone(bob, 1, "blog-copy")  # the same form (its request key) again
+    assert first.status_code == 302 and second.status_code == 302
+    assert first.location == second.location and len(apps_in(app)) == 2

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import AuditEntry, Quota, User
+from app.models import App, AuditEntry, Quota, Task, User
 from tests.conftest import log_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
+from tests.deploys.test_pipeline import NGINX_FORM
 
 # bob's deploys below ask for 2 cores, 2048 MiB and 20 GiB; he owns VM 100 (1 core, 512 MiB, 8 GiB).
 LIMITS = {
@@ -129,3 +130,70 @@ def test_a_clone_and_a_restore_as_new_over_the_guests_quota_are_refused(app, bob
     flashed = bob.get(response.location).get_data(as_text=True)
     assert "This restore goes over your guests quota: 3 guests of 2 allowed" in flashed
     assert len(apps_in(app)) == 1 and len(pve.vms) == 4  # 2 templates, VM 100, the blog
+
+
+def running_restore(app, username: str, vmid: int, **claim) -> None:
+    """A restore as new that username started and Proxmox has not finished yet."""
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        db.session.add(Task(
+            request_key=f"restore-{vmid}", user_id=user.id, action="restore-new", node="pve1",
+            guest_type="qemu", vmid=vmid, status="running", upid=f"UPID:pve1:{vmid}", claim=claim,
+        ))  # fmt: skip
+        db.session.commit()
+
+
+def test_work_in_flight_counts_against_the_quota(app, bob, pve):
+    """A restore still running and a deploy whose guest does not exist yet both count."""
+    set_quota(app, "bob", guests=2, memory=4000)
+    running_restore(app, "bob", 555, cores=1, memory=512, disk=8)
+    refused = bob.post("/apps/wordpress/deploy", data={**WORDPRESS_FORM, "request_key": "d" * 32})
+    assert "goes over your guests quota: 3 guests of 2 allowed" in refused.get_data(True)
+    with app.app_context():
+        db.session.execute(db.delete(Task))
+        db.session.commit()
+    assert bob.post("/apps/wordpress/deploy",
+                    data={**WORDPRESS_FORM, "request_key": "e" * 32}).status_code == 302  # fmt: skip
+    # The deploy as it was before its guest existed: its size counts all the same.
+    pve.vms[:] = [vm for vm in pve.vms if vm.name != "blog"]
+    with app.app_context():
+        db.session.execute(db.update(App).values(status="deploying", vmid=None))
+        db.session.commit()
+    set_quota(app, "bob", guests=None, memory=3000)
+    again = bob.post("/apps/wordpress/deploy", data={**WORDPRESS_FORM, "name": "blog2",
+                                                      "request_key": "f" * 32})  # fmt: skip
+    assert "memory quota: 4608 MiB of memory of 3000 allowed" in again.get_data(True)
+
+
+def test_a_user_has_at_most_deploys_at_once_under_way(make_app, pve, assign):
+    app = make_app(DEPLOYS_AT_ONCE=1)
+    client = log_in(app, "bob", "user")
+    assert client.post("/apps/wordpress/deploy",
+                       data={**WORDPRESS_FORM, "request_key": "d" * 32}).status_code == 302  # fmt: skip
+    with app.app_context():  # still under way
+        db.session.execute(db.update(App).values(status="deploying"))
+        db.session.commit()
+    refused = client.post(
+        "/apps/wordpress/deploy", data={**WORDPRESS_FORM, "name": "blog2", "request_key": "e" * 32}
+    )
+    assert refused.status_code == 429
+    assert "You have 1 deploys or clones under way, the most at once" in refused.get_data(True)
+    assert len(apps_in(app)) == 1
+
+
+def test_deploys_per_user_are_rate_limited(make_app, pve):
+    app = make_app(DEPLOY_RATE_LIMIT="2 per minute")
+    client = log_in(app, "bob", "user")
+    codes = [
+        client.post("/apps/nginx/deploy", data={**NGINX_FORM, "name": f"site{i}",
+                                                "request_key": f"{i}" * 32}).status_code
+        for i in range(3)
+    ]  # fmt: skip
+    assert codes == [302, 302, 429]
+    other = log_in(app, "carol", "user")  # per user: carol is not held back by bob
+    assert (
+        other.post(
+            "/apps/nginx/deploy", data={**NGINX_FORM, "name": "carols", "request_key": "c" * 32}
+        ).status_code
+        == 302
+    )

@@ -97,3 +97,20 @@ def test_only_this_guests_backups_can_be_acted_on(ct_backup, admin_client):
     other = "local:backup/vzdump-qemu-101-2026_11_28-03_00_00.vma.zst"
     assert act(admin_client, "delete", volid=other).status_code == 404
     assert act(admin_client, "explode").status_code == 302  # not an operation: form error
+
+
+def test_a_restore_as_new_never_takes_a_vmid_another_restore_holds(app, ct_backup, assign):
+    """Proxmox offers the same next free VMID until a guest has it: a restore still running
+    holds its VMID in the portal, so the next restore takes another."""
+    from tests.conftest import log_in
+    from tests.deploys.test_quotas import running_restore
+
+    client = log_in(app, "bob", "user")
+    assign(201, "bob")
+    taken = {g.vmid for g in [*ct_backup.vms, *ct_backup.cts]}
+    free = min(v for v in range(100, 1000) if v not in taken)
+    running_restore(app, "bob", free, cores=1, memory=512, disk=8)
+    assert "Finished: OK" in follow(client, act(client, "restore-new"))
+    task = last_task(app)
+    assert task.vmid != free and ct_backup.ct(task.vmid) is not None
+    assert set(task.claim) == {"cores", "memory", "disk"}  # what it counted while it ran

@@ -1,0 +1,121 @@
+"""Deploys posted at the same moment, against the portal under gunicorn (2 workers, their
+threads) and its job worker, on SQLite and on PostgreSQL: with one guest left in a quota only
+one of five is accepted, and four deploys of one name (from three sessions of one user and an
+admin) make one guest."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    TOKEN_NAME,
+    TOKEN_USER,
+    TOKEN_VALUE,
+    USER_PASSWORD,
+    csrf_token_in,
+    emptied_postgres,
+)
+from tests.e2e.conftest import Portal, start_portal
+
+NGINX = {"node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512", "disk": "4",
+         "input_root_password": "Ct-root-pass-77"}  # fmt: skip
+BOB_ID = 2  # tests/e2e/prepare_db.py makes alice, then bob
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def portal(request, tmp_path_factory, pve_server):
+    database = {} if request.param == "sqlite" else {"DATABASE_URL": emptied_postgres()}
+    portal = start_portal(
+        tmp_path_factory.mktemp(request.param), pve_server, "wsgi:app", job_worker=True,
+        **database,
+    )  # fmt: skip
+    yield portal
+    portal.stop()
+
+
+def at_once(sessions: list[requests.Session], portal: Portal, names: list[str]) -> list:
+    """Post a deploy form from each session at the same moment (a thread each, released
+    together); the responses, in order."""
+    forms = []
+    for session, name in zip(sessions, names, strict=True):
+        page = session.get(portal.url + "/apps/nginx/deploy").text
+        forms.append({**NGINX, "name": name, "csrf_token": csrf_token_in(page),
+                      "request_key": uuid.uuid4().hex})  # fmt: skip
+    barrier = threading.Barrier(len(sessions))
+    responses: list = [None] * len(sessions)
+
+    def post(index: int) -> None:
+        barrier.wait()
+        responses[index] = sessions[index].post(
+            portal.url + "/apps/nginx/deploy", data=forms[index], allow_redirects=False
+        )
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return responses
+
+
+def set_guests_quota(alice: requests.Session, portal: Portal, guests: str) -> None:
+    page = alice.get(f"{portal.url}/admin/users/{BOB_ID}").text
+    data = {"csrf_token": csrf_token_in(page), "guests": guests, "cores": "", "memory": "",
+            "disk": ""}  # fmt: skip
+    saved = alice.post(f"{portal.url}/admin/users/{BOB_ID}", data=data)
+    assert saved.status_code == 200 and "bob" in saved.text
+
+
+def accepted(responses: list) -> list[str]:
+    return [
+        r.headers["Location"]
+        for r in responses
+        if r.status_code == 302 and re.search(r"/my-apps/\d+$", r.headers["Location"])
+    ]
+
+
+def guests_named(pve_server: dict, name: str) -> list[dict]:
+    answer = requests.get(
+        f"https://{pve_server['host']}/api2/json/cluster/resources",
+        params={"type": "vm"}, verify=pve_server["cafile"], timeout=10,
+        headers={"Authorization": f"PVEAPIToken={TOKEN_USER}!{TOKEN_NAME}={TOKEN_VALUE}"},
+    )  # fmt: skip
+    return [g for g in answer.json()["data"] if g.get("name") == name]
+
+
+def test_with_one_guest_left_one_of_five_simultaneous_deploys_is_accepted(portal):
+    alice = portal.session("alice", ADMIN_PASSWORD)
+    set_guests_quota(alice, portal, "1")  # bob owns no guest yet
+    bobs = [portal.session("bob", USER_PASSWORD) for _ in range(5)]
+    tag = uuid.uuid4().hex[:6]
+    responses = at_once(bobs, portal, [f"q{tag}-{i}" for i in range(5)])
+    assert len(accepted(responses)) == 1, [r.status_code for r in responses]
+    refused = [r for r in responses if r.status_code == 400]
+    assert len(refused) == 4
+    assert all("This deploy goes over your guests quota: 2 guests of 1" in r.text for r in refused)
+    set_guests_quota(alice, portal, "")
+
+
+def test_four_simultaneous_deploys_of_one_name_make_one_guest(portal, pve_server):
+    sessions = [portal.session("bob", USER_PASSWORD) for _ in range(3)]
+    sessions.append(portal.session("alice", ADMIN_PASSWORD))
+    name = f"same{uuid.uuid4().hex[:6]}"
+    responses = at_once(sessions, portal, [name] * 4)
+    winners = accepted(responses)
+    assert len(winners) == 1, [r.status_code for r in responses]
+    losers = [r for r in responses if r.status_code == 400]
+    assert len(losers) == 3
+    assert all(f"The name {name} is taken; choose another." in r.text for r in losers)
+    winner = next(s for s, r in zip(sessions, responses, strict=True) if r.status_code == 302)
+    deadline = time.monotonic() + 60
+    while "Running at" not in winner.get(portal.url + winners[0]).text:
+        assert time.monotonic() < deadline, "the deploy never ran"
+        time.sleep(0.3)
+    assert len(guests_named(pve_server, name)) == 1

@@ -152,8 +152,8 @@ def test_work_in_flight_counts_against_the_quota(app, bob, pve):
     with app.app_context():
         db.session.execute(db.delete(Task))
         db.session.commit()
-    assert bob.post("/apps/wordpress/deploy",
-                    data={**WORDPRESS_FORM, "request_key": "e" * 32}).status_code == 302  # fmt: skip
+    deploy = {**WORDPRESS_FORM, "request_key": "e" * 32}
+    assert bob.post("/apps/wordpress/deploy", data=deploy).status_code == 302
     # The deploy as it was before its guest existed: its size counts all the same.
     pve.vms[:] = [vm for vm in pve.vms if vm.name != "blog"]
     with app.app_context():
@@ -168,8 +168,8 @@ def test_work_in_flight_counts_against_the_quota(app, bob, pve):
 def test_a_user_has_at_most_deploys_at_once_under_way(make_app, pve, assign):
     app = make_app(DEPLOYS_AT_ONCE=1)
     client = log_in(app, "bob", "user")
-    assert client.post("/apps/wordpress/deploy",
-                       data={**WORDPRESS_FORM, "request_key": "d" * 32}).status_code == 302  # fmt: skip
+    deploy = {**WORDPRESS_FORM, "request_key": "d" * 32}
+    assert client.post("/apps/wordpress/deploy", data=deploy).status_code == 302
     with app.app_context():  # still under way
         db.session.execute(db.update(App).values(status="deploying"))
         db.session.commit()

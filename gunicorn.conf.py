@@ -5,6 +5,9 @@ PROXY_COUNT=1 so the portal sees the client's address.
 """
 
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -24,6 +27,22 @@ graceful_timeout = 10
 preload_app = True
 accesslog = "-"
 errorlog = "-"
+
+
+class AccessLogWithoutTokens(Logger):
+    """The access log, without the one-time token a console's websocket carries in its query
+    string (`?token=...`): a log is read by more people than the console is for."""
+
+    TOKEN = re.compile(r"(\btoken=)[^&\s]+")
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "q"):
+            atoms[key] = self.TOKEN.sub(r"\1[hidden]", atoms[key] or "")
+        return atoms
+
+
+logger_class = AccessLogWithoutTokens
 # Several portals (the demo, end-to-end tests) may run side by side; the default
 # control socket path (~/.gunicorn/gunicorn.ctl) would be shared between them.
 control_socket_disable = True

@@ -66,8 +66,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     # noVNC and the terminal ask for PVE's `binary` subprotocol; pings keep proxies from
-    # closing a quiet console.
-    app.config.setdefault("SOCK_SERVER_OPTIONS", {"subprotocols": ["binary"], "ping_interval": 25})
+    # closing a quiet console. A message bigger than CONSOLE_MAX_MESSAGE_BYTES closes it (1009)
+    # before it is held in memory.
+    app.config.setdefault(
+        "SOCK_SERVER_OPTIONS",
+        {"subprotocols": ["binary"], "ping_interval": 25,
+         "max_message_size": app.config["CONSOLE_MAX_MESSAGE_BYTES"]},
+    )  # fmt: skip
     sock.init_app(app)
     proxmox.init_app(app)
     from app.auth.session import configure_login_manager

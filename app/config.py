@@ -128,6 +128,13 @@ def from_environment() -> dict:
         "GUEST_AGENT_TIMEOUT": _seconds("GUEST_AGENT_TIMEOUT", 3.0),
         "DASHBOARD_REFRESH_SECONDS": _int("DASHBOARD_REFRESH_SECONDS", 5),
         "CONSOLE_IDLE_SECONDS": _seconds("CONSOLE_IDLE_SECONDS", 900.0),
+        "CONSOLE_MAX_SECONDS": _seconds("CONSOLE_MAX_SECONDS", 8 * 3600.0),
+        "CONSOLES_PER_USER": _int("CONSOLES_PER_USER", 4),
+        # Each open console holds a gunicorn thread: keep 4 of each worker's for pages.
+        "CONSOLES_PER_WORKER": _int(
+            "CONSOLES_PER_WORKER", max(1, _int("GUNICORN_THREADS", 16) - 4)
+        ),
+        "CONSOLE_MAX_MESSAGE_BYTES": _int("CONSOLE_MAX_MESSAGE_BYTES", 1024 * 1024),
         "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),

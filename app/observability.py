@@ -100,7 +100,9 @@ def init_sentry(app: Flask) -> bool:
             # The scrubber still removes secrets by key; it keeps user.ip_address, which
             # attach_user only sends when SENTRY_SEND_USER_PII is on.
             event_scrubber=EventScrubber(denylist=DENYLIST, recursive=True, send_default_pii=True),
-            before_send=lambda event, hint: _scrub_values(event, _with_hidden(secrets)),
+            before_send=lambda event, hint: _unless_socket_end(
+                hint, lambda: _scrub_values(event, _with_hidden(secrets))
+            ),
             before_send_transaction=lambda event, hint: _scrub_values(event, _with_hidden(secrets)),
             before_breadcrumb=lambda crumb, hint: _scrub_values(crumb, _with_hidden(secrets)),
             # What the portal uses, and nothing the SDK finds installed besides (aiohttp is,
@@ -124,6 +126,9 @@ def init_sentry(app: Flask) -> bool:
         return False
     # The error handlers capture explicitly; their log lines must not become second events.
     ignore_logger("app.errors")
+    # websockets logs a Proxmox console socket dropped mid-read as an "unexpected internal
+    # error"; the relay ends such a console itself (a peer closing is not a portal failure).
+    ignore_logger("app.proxmox.console.socket")
     _warn_once_when_delivery_fails(dsn)
     _set_static_contexts(app, environment)
     app.before_request(attach_request_context)
@@ -318,6 +323,17 @@ def hiding(values: Iterable[str]) -> Iterator[None]:
         yield
     finally:
         _hidden_values.reset(token)
+
+
+def _unless_socket_end(hint: dict, send):
+    """None (no event) for the StopIteration that ends every websocket under gunicorn:
+    flask-sock raises it to tell gunicorn the connection is done, and the SDK's WSGI
+    middleware sees it pass. Python turns a StopIteration leaking from a generator into a
+    RuntimeError, so one reaching the WSGI layer is always this signal, never a bug."""
+    exc_info = hint.get("exc_info")
+    if exc_info and exc_info[0] is StopIteration:
+        return None
+    return send()
 
 
 def _with_hidden(secrets: list[str]) -> list[str]:

@@ -39,7 +39,7 @@ def _page(node: str, guest_type: str, vmid: int, kind: str, guest_types: tuple[s
     guest, _ = ownership.locate(current_user, node, guest_type, vmid)
     if guest.type not in guest_types:
         abort(404)
-    reason = console_sessions.cannot_open(guest, kind)
+    reason = console_sessions.cannot_open(current_user, guest, kind)
     token = None if reason else console_sessions.issue_token(current_user, guest, kind)
     return render_template(f"console/{kind}.html", guest=guest, token=token, reason=reason)
 
@@ -71,14 +71,29 @@ def refuse_foreign_sockets():
 
 @sock.route(CONSOLE_URL + "/socket", bp=bp)
 def socket(ws, node: str, guest_type: str, vmid: int, kind: str):
-    """Relay the console between the browser and Proxmox, for as long as it lasts."""
-    user, grant = current_user._get_current_object(), g.console_grant
-    session = console_sessions.open_session(user, grant)
-    if session is None:
-        console_relay.close_quietly(ws, "this console link was used already", code=1008)
+    """Relay the console between the browser and Proxmox, for as long as it lasts. An open
+    console holds this thread: a worker keeps CONSOLES_PER_WORKER at most, and threads for
+    pages; a user has CONSOLES_PER_USER at most. Its row is closed and audited however it
+    ends."""
+    if not console_relay.worker_slots.take():
+        console_relay.close_quietly(ws, message=BUSY, code=1013)
         return
-    reason, reference = console_relay.serve(ws, grant, g.console_guest)
-    console_sessions.close_session(user, session, reason)
-    if reason == "failed":
-        note = f" (error reference {reference})" if reference else ""
-        console_relay.close_quietly(ws, f"it could not open{note}", code=1011)
+    try:
+        user, grant = current_user._get_current_object(), g.console_grant
+        session, refusal = console_sessions.open_session(user, grant)
+        if session is None:
+            console_relay.close_quietly(ws, message=refusal, code=1008)
+            return
+        reason, reference = "broke (see the error reference)", None
+        try:
+            reason, reference = console_relay.serve(ws, grant, g.console_guest)
+        finally:
+            console_sessions.close_session(user, session, reason)
+        if reason == "failed":
+            note = f" (error reference {reference})" if reference else ""
+            console_relay.close_quietly(ws, f"it could not open{note}", code=1011)
+    finally:
+        console_relay.worker_slots.give_back()
+
+
+BUSY = "The portal has as many consoles open as it can serve: try again in a few minutes."

@@ -11,12 +11,16 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from app.exceptions import ProxmoxError
 from app.proxmox.client import ProxmoxClient
 
+# Proxmox's side of a console closed (the relay ends; it is not an error of the portal).
+SocketClosed = ConnectionClosed
+# The biggest message Proxmox may send (a VNC screen update comes in smaller pieces).
+MAX_MESSAGE = 16 * 1024 * 1024
 # websockets logs each handshake at DEBUG, request line (the ticket) and headers (the API
 # token) included; the portal's console sockets log warnings only, whatever the log level.
 SOCKET_LOG = logging.getLogger(__name__ + ".socket")
@@ -53,7 +57,7 @@ def open_socket(
             open_timeout=s.timeout,
             close_timeout=2,
             compression=None,
-            max_size=None,
+            max_size=MAX_MESSAGE,
             ping_interval=None,
             proxy=None,
             logger=SOCKET_LOG,

@@ -20,21 +20,31 @@ VNC_AUTH, NO_AUTH = 2, 1
 
 
 class ConsoleError(Exception):
-    """The console's handshake failed; the message says at which step (no secrets)."""
+    """The console's handshake with Proxmox failed; the message says at which step (no
+    secrets)."""
+
+
+class BrowserError(ConsoleError):
+    """The browser did not finish its side of the handshake: the client's doing, not a
+    Proxmox failure (nothing to report)."""
 
 
 class Stream:
     """Exact reads over a websocket's binary messages (RFB does not follow message bounds).
     `receive(timeout)` is the socket's own: websockets' `recv`, simple-websocket's `receive`."""
 
-    def __init__(self, receive: Callable[[float], object], timeout: float):
+    def __init__(
+        self, receive: Callable[[float], object], timeout: float,
+        failure: type[ConsoleError] = ConsoleError,
+    ):  # fmt: skip
         self.receive, self.timeout, self.buffer = receive, timeout, b""
+        self.failure = failure  # what a read that gets no bytes raises
 
     def read(self, size: int) -> bytes:
         while len(self.buffer) < size:
             message = self.receive(self.timeout)
             if not isinstance(message, bytes):
-                raise ConsoleError("The other side sent no RFB bytes in time.")
+                raise self.failure("The other side sent no RFB bytes in time.")
             self.buffer += message
         data, self.buffer = self.buffer[:size], self.buffer[size:]
         return data
@@ -76,10 +86,10 @@ def greet_browser(browser: Stream, send) -> None:
     the browser's websocket."""
     send(RFB_VERSION)
     if not browser.read(12).startswith(b"RFB 003."):
-        raise ConsoleError("The browser does not speak RFB.")
+        raise BrowserError("The browser does not speak RFB.")
     send(bytes([1, NO_AUTH]))
     if browser.read(1)[0] != NO_AUTH:
-        raise ConsoleError("The browser chose a security type the portal did not offer.")
+        raise BrowserError("The browser chose a security type the portal did not offer.")
     send(struct.pack(">I", 0))
 
 
@@ -88,7 +98,7 @@ def open_vnc(browser, proxmox, password: str, timeout: float) -> bytes:
     browser's bytes that followed (its ClientInit), for the relay to pass on."""
     server = Stream(proxmox.recv, timeout)
     log_in_at_proxmox(server, proxmox.send, password)
-    client = Stream(browser.receive, timeout)
+    client = Stream(browser.receive, timeout, BrowserError)
     greet_browser(client, browser.send)
     return client.rest()
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.session import user_of_session
@@ -19,7 +21,7 @@ from app.models import ConsoleSession, User, utcnow
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
-from app.services import audit
+from app.services import audit, locks
 
 TOKEN_SECONDS = 60
 
@@ -48,12 +50,14 @@ def consoles_of(guest_type: str, config: dict) -> list[str]:
     return ["screen", "terminal"] if "serial0" in config else ["screen"]
 
 
-def cannot_open(guest: Guest, kind: str) -> str | None:
+def cannot_open(user: User, guest: Guest, kind: str) -> str | None:
     """Why this console cannot open now (the page says so instead), or None.
 
     A VM's terminal is its serial port: without one Proxmox's termproxy has nothing to
     connect to, so the VM's config is read (one call) before offering it."""
     what = "console" if kind == "screen" else "terminal"
+    if too_many := _over_the_limit(user):
+        return too_many
     if guest.status != "running":
         return f"{guest.name} is {guest.status}: start it to open its {what}."
     if kind == "terminal" and guest.type == "qemu":
@@ -90,8 +94,14 @@ def used(grant: Grant) -> bool:
     return taken is not None
 
 
-def open_session(user: User, grant: Grant) -> ConsoleSession | None:
-    """Record the console as opened (and audit it); None if the token was used before."""
+def open_session(user: User, grant: Grant) -> tuple[ConsoleSession | None, str]:
+    """Record the console as opened (and audit it), or say why it may not open: the token
+    was used before, or the user has CONSOLES_PER_USER consoles open. Counted and written
+    under locks.CONSOLES, so consoles opened at the same moment are counted too."""
+    locks.hold(locks.CONSOLES)
+    if too_many := _over_the_limit(user):
+        db.session.rollback()
+        return None, too_many
     target = audit.target_of(grant.guest_type, grant.vmid, grant.node)
     session = ConsoleSession(nonce=grant.nonce, user_id=user.id, target=target, kind=grant.kind)
     db.session.add(session)
@@ -100,12 +110,33 @@ def open_session(user: User, grant: Grant) -> ConsoleSession | None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
+        return None, "This console link was used already: open the console again."
+    return session, ""
+
+
+def _over_the_limit(user: User) -> str | None:
+    """The message when user has as many consoles open as allowed, else None. A console open
+    longer than CONSOLE_MAX_SECONDS has ended (its worker may have been killed)."""
+    limit = int(current_app.config["CONSOLES_PER_USER"])
+    since = utcnow() - timedelta(seconds=float(current_app.config["CONSOLE_MAX_SECONDS"]))
+    count = db.session.scalar(
+        select(func.count()).where(
+            ConsoleSession.user_id == user.id, ConsoleSession.closed_at.is_(None),
+            ConsoleSession.opened_at > since,
+        )
+    ) or 0  # fmt: skip
+    if count < limit:
         return None
-    return session
+    return (
+        f"You have {count} consoles open, the most at once: close one (its tab or window), "
+        "then open this one again."
+    )
 
 
 def close_session(user: User, session: ConsoleSession, reason: str) -> None:
-    """Record the console as closed, with how long it was open and why."""
+    """Record the console as closed, with how long it was open and why (whatever happened
+    to the session's last transaction)."""
+    db.session.rollback()
     session.closed_at, session.close_reason = utcnow(), reason
     seconds = round(time.time() - session.opened_at.timestamp())
     detail = f"{session.kind} console closed after {seconds} s ({reason})"

@@ -17,6 +17,8 @@ from app.models import Lock, utcnow
 # Starting work that makes a guest (deploy, clone, restore as new) and reserving its VMID.
 # Each lock's row is made by the migration that introduces it.
 STARTS = "starts"
+# Opening a console (a user has at most CONSOLES_PER_USER open).
+CONSOLES = "consoles"
 
 
 def hold(name: str) -> None:

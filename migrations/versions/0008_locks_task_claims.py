@@ -21,7 +21,7 @@ def upgrade():
         sa.Column('taken_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('name'),
     )
-    op.bulk_insert(locks, [{'name': 'starts'}])
+    op.bulk_insert(locks, [{'name': 'starts'}, {'name': 'consoles'}])
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claim', sa.JSON(), nullable=True))
 

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from app.extensions import db
-from app.models import AuditEntry
+from app.models import AuditEntry, ConsoleSession
 from app.services import ownership, users
 from app.services.console import Stream
 from scripts.demo_vnc import demo_screen
@@ -206,3 +206,107 @@ def test_a_guest_taken_away_cannot_be_opened_with_an_old_link(app, accounts, vm,
     with pytest.raises(InvalidStatus) as refused:
         open_console(served, bob, path=path)
     assert refused.value.response.status_code == 404  # as the page would be now
+
+
+def wait_until_closed(socket) -> tuple[int | None, str]:
+    """Read until the portal closes the socket: its close code and reason."""
+    with pytest.raises(ConnectionClosed) as closed:
+        started = time.monotonic()
+        while time.monotonic() - started < 10:
+            try:
+                socket.recv(0.5)
+            except TimeoutError:
+                pass
+    frame = closed.value.rcvd
+    return (frame.code, frame.reason) if frame else (None, "")
+
+
+def closed_sessions(app) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.scalars(db.select(ConsoleSession).order_by(ConsoleSession.id))
+        return [(row.close_reason, row.closed_at is not None) for row in rows]
+
+
+def test_proxmox_closing_on_a_too_big_message_ends_the_console_cleanly(sentry, ct, serve):
+    """fakepve, like pveproxy, closes with 1009 on a message over its limit (aiohttp: 4 MiB);
+    the portal's next send to it fails: the console ends, its row is closed and audited, and
+    nothing is reported."""
+    app, transport = sentry(CONSOLE_MAX_MESSAGE_BYTES=8 * 1024 * 1024)
+    base = serve(app)
+    log_in(app)  # creates alice
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
+    with open_console(base, alice, path=socket_path(page)) as socket:
+        socket.recv(5)
+        for _ in range(3):
+            try:
+                socket.send(b"0" * (5 * 1024 * 1024))
+                time.sleep(0.2)
+            except ConnectionClosed:
+                break
+        code, reason = wait_until_closed(socket)
+    assert code == 1000 and "closed by Proxmox" in reason
+    assert closed_sessions(app) == [("closed by Proxmox", True)]
+    with app.app_context():
+        details = [e.detail for e in db.session.scalars(db.select(AuditEntry))]
+    assert any("closed after" in (d or "") and "closed by Proxmox" in d for d in details)
+    assert transport.events() == []
+
+
+def test_a_browser_that_never_answers_the_vnc_handshake_is_not_reported(sentry, vm, serve):
+    app, transport = sentry()
+    base = serve(app)
+    log_in(app)
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    with open_console(base, alice) as socket:
+        assert socket.recv(5) == b"RFB 003.008\n"
+        socket.send(b"HTTP/1.1 200\n")  # not RFB
+        wait_until_closed(socket)
+    assert closed_sessions(app) == [("the browser did not finish the handshake", True)]
+    assert transport.events() == []
+
+
+def test_a_user_has_at_most_consoles_per_user_open(make_app, accounts, ct, vm, serve):
+    app = make_app(CONSOLES_PER_USER=1)
+    base = serve(app)
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    terminal = "/guests/pve1/lxc/201/console/terminal"
+    first_link, second_link = (socket_path(alice.get(base + terminal).text) for _ in range(2))
+    with open_console(base, alice, path=first_link) as socket:
+        socket.recv(5)
+        page = alice.get(base + PAGE).text
+        assert "You have 1 consoles open, the most at once: close one" in page
+        with open_console(base, alice, path=second_link) as refused:
+            code, reason = wait_until_closed(refused)
+        assert code == 1008 and reason.startswith("You have 1 consoles open")
+    assert "You have 1 consoles open" not in alice.get(base + PAGE).text
+
+
+def test_a_worker_keeps_threads_for_pages(make_app, accounts, ct, serve):
+    app = make_app(CONSOLES_PER_WORKER=1)
+    base = serve(app)
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    terminal = "/guests/pve1/lxc/201/console/terminal"
+    links = [socket_path(alice.get(base + terminal).text) for _ in range(2)]
+    with open_console(base, alice, path=links[0]) as socket:
+        socket.recv(5)
+        with open_console(base, alice, path=links[1]) as refused:
+            code, reason = wait_until_closed(refused)
+        assert code == 1013 and "as many consoles open as it can serve" in reason
+        assert alice.get(base + "/").status_code == 200
+
+
+def test_a_message_over_the_limit_closes_the_console_with_1009(make_app, accounts, ct, serve):
+    app = make_app(CONSOLE_MAX_MESSAGE_BYTES=1024)
+    base = serve(app)
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
+    with open_console(base, alice, path=socket_path(page)) as socket:
+        socket.recv(5)
+        socket.send("0:5:hello")
+        assert socket.recv(5) == b"hello"
+        socket.send("0:2000:" + "x" * 2000)
+        code, _ = wait_until_closed(socket)
+    assert code == 1009
+    time.sleep(1.5)  # the relay notices within its one-second receive
+    assert closed_sessions(app) == [("a message over CONSOLE_MAX_MESSAGE_BYTES", True)]

@@ -35,6 +35,30 @@ class ProxmoxError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def public_message(self) -> str:
+        """What any user may read: PVE's reason for a refusal or a failed task; otherwise only
+        what happened. Proxmox's address, API paths and the portal's credentials are for
+        admins (the whole `message`, and Sentry)."""
+        if self.kind in ("api", "task") and self.pve_message:
+            return self.pve_message
+        return PUBLIC_MESSAGES.get(self.kind, PUBLIC_MESSAGES["unreachable"])
+
+    def message_for(self, admin: bool) -> str:
+        """The whole message for an admin, the public one for anyone else."""
+        return self.message if admin else self.public_message
+
+
+PUBLIC_MESSAGES = {
+    "unreachable": "Proxmox VE could not be reached.",
+    "timeout": "Proxmox VE did not answer in time.",
+    "auth": "Proxmox VE refused the portal's credentials.",
+    "tls": "Proxmox VE's certificate could not be verified.",
+    "config": "The portal's connection to Proxmox VE is not set up.",
+    "api": "Proxmox VE refused the request.",
+    "task": "A Proxmox VE task failed.",
+}
+
 
 @dataclass(eq=False)
 class AppServiceError(Exception):

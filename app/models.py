@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -194,6 +194,9 @@ class App(Model):
     outputs: Mapped[list] = mapped_column(JSON, default=list)  # [{label, value, kind}]
     ip_address: Mapped[str | None] = mapped_column(String(64))
     keep_on_failure: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A failed deploy's half-made guest that could not be removed: the reconciler tries
+    # again (after each lease) until it is gone (app.services.deploy_teardown).
+    guest_left: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sealed_secrets: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     error_reference: Mapped[str | None] = mapped_column(String(64))

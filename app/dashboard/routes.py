@@ -24,7 +24,11 @@ def live():
     try:
         return _render("dashboard/_live.html")
     except ProxmoxError as error:
-        response = make_response(render_template("dashboard/_stale.html", problem=error.message))
+        response = make_response(
+            render_template(
+                "dashboard/_stale.html", problem=error.message_for(current_user.is_admin)
+            )
+        )
         response.headers["HX-Reswap"] = "none"  # keep the last figures; swap the status only
         return response
 

@@ -51,6 +51,6 @@ def backup_action(node: str, guest_type: str, vmid: int):
     except ProxmoxError as error:
         if error.kind != "api":
             raise
-        flash(f"Proxmox VE refused: {error.pve_message or error.message}", "error")
+        flash(f"Proxmox VE refused: {error.public_message}", "error")
         return redirect(back)
     return redirect(url_for("tasks.show", task_id=task.id))

@@ -46,7 +46,7 @@ def ip_addresses(node: str, guest_type: str, vmid: int):
     except ProxmoxError as error:  # a fragment keeps the page: say it in place, report once
         reference = report_proxmox_error(error)
         note = f" (error reference {reference})" if reference else ""
-        lookup = addresses.Lookup(problem=f"{error.message}{note}")
+        lookup = addresses.Lookup(problem=f"{error.message_for(current_user.is_admin)}{note}")
     return render_template("guests/_addresses.html", lookup=lookup)
 
 

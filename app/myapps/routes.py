@@ -111,7 +111,11 @@ def _log(app, start: int) -> dict:
     try:
         log = deploys.current_log(app, start)
     except ProxmoxError as error:
-        return {"lines": [], "next_start": start, "problem": error.message}
+        return {
+            "lines": [],
+            "next_start": start,
+            "problem": error.message_for(current_user.is_admin),
+        }
     if log is None:
         return {"lines": [], "next_start": 0, "problem": None}
     return {"lines": log.lines, "next_start": log.next_start, "problem": None}

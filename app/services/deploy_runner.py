@@ -182,7 +182,7 @@ def claim(app_id: int) -> App | None:
         update(App)
         .where(
             App.id == app_id,
-            App.status.in_(BUSY),
+            or_(App.status.in_(BUSY), and_(App.status == "failed", App.guest_left)),
             or_(App.lease_until.is_(None), App.lease_until < now),
         )
         .values(lease_until=now + timedelta(seconds=lease), attempts=App.attempts + 1)
@@ -203,6 +203,8 @@ def run(app_id: int) -> None:
         deploy = Deploy(app, catalog.find(app.catalog_id), get_client())
         if app.status == "deleting":
             teardown.delete(deploy)
+        elif app.status == "failed":  # its half-made guest is still to remove
+            teardown.clean_up_later(deploy)
         elif app.attempts > int(current_app.config["DEPLOY_MAX_ATTEMPTS"]):
             step = _current_step(app)
             teardown.fail(
@@ -265,14 +267,16 @@ def run_step(deploy: Deploy, step: AppStep) -> None:
 
 def reconcile() -> list[int]:
     """The deploys and deletes whose worker is gone (lease run out, or never taken within a
-    lease): their ids, for the caller to queue again."""
+    lease), and the failed deploys whose guest is to be removed again: their ids, for the
+    caller to queue."""
     now = utcnow()
     lease = timedelta(seconds=float(current_app.config["DEPLOY_LEASE_SECONDS"]))
-    query = select(App.id).where(
+    stuck = and_(
         App.status.in_(BUSY),
         or_(
             App.lease_until < now,
             and_(App.lease_until.is_(None), App.updated_at < now - lease),
         ),
     )
-    return list(db.session.scalars(query))
+    guest_left = and_(App.status == "failed", App.guest_left, App.lease_until < now)
+    return list(db.session.scalars(select(App.id).where(or_(stuck, guest_left))))

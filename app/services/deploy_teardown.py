@@ -8,9 +8,11 @@ the user who started it. Only the guest the deploy made is touched (same VMID, t
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sentry_sdk
+from flask import current_app
 from sqlalchemy import update
 
 from app import observability
@@ -30,7 +32,8 @@ FAILED_TAG = "portal-failed"
 
 
 def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
-    """Mark the deploy failed, remove (or keep) its guest, and report it to Sentry once."""
+    """Mark the deploy failed, remove (or keep) its guest, and report it to Sentry once. A
+    guest that could not be removed is left to `clean_up_later`."""
     db.session.rollback()
     app = deploy.app
     message = _message(error, deploy)
@@ -39,19 +42,50 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
         if step.task is not None and step.task.upid is None:  # never started in Proxmox
             db.session.delete(step.task)
             step.task = None
-    note = _clean_up(deploy)
+    db.session.commit()  # the step's failure stays, whatever the cleanup meets
+    note, left = _clean_up(deploy)
+    why = f"{message} {note}".strip()
     if app.source_id is not None:
-        _forget_failed_clone(deploy, step, error, f"{message} {note}".strip())
-        return
-    app.status, app.error = "failed", f"{message} {note}".strip()
-    app.sealed_secrets, app.lease_until = None, None
-    audit.record(app.user or "portal", "deploy", target(app), "failed", app.error)
-    app.error_reference = report(deploy, step, error)  # saved with the failure, never after
+        reference = _tell_the_source(deploy, step, error, why)
+        if not left:  # a clone that failed leaves no App
+            _forget(app)
+            db.session.commit()
+            return
+    else:
+        audit.record(app.user or "portal", "deploy", target(app), "failed", why)
+        reference = report(deploy, step, error)
+    app.status, app.error, app.error_reference = "failed", why, reference  # saved together
+    app.sealed_secrets, app.guest_left = None, left
+    app.lease_until = _next_try() if left else None
     db.session.commit()
 
 
-def _forget_failed_clone(deploy: Deploy, step: AppStep | None, error: BaseException, why: str):
-    """A clone that failed leaves no App: its source says why (with the error reference)."""
+def clean_up_later(deploy: Deploy) -> None:
+    """Try again to remove a failed deploy's half-made guest (the reconciler, after each
+    lease, until it is gone). Its failure was reported once already: a try that fails again
+    is logged only."""
+    app = deploy.app
+    note, left = _clean_up(deploy)
+    if left:
+        app.lease_until = _next_try()
+        db.session.commit()
+        return
+    app.guest_left, app.lease_until = False, None
+    audit.record(app.user or "portal", "delete-app", target(app), "done",
+                 f"the failed deploy's guest, on a later try: {note}")  # fmt: skip
+    if app.source_id is not None:
+        _forget(app)
+    else:
+        app.error = f"{app.error} On a later try: {note}"
+    db.session.commit()
+
+
+def _next_try():
+    return utcnow() + timedelta(seconds=float(current_app.config["DEPLOY_LEASE_SECONDS"]))
+
+
+def _tell_the_source(deploy: Deploy, step: AppStep | None, error: BaseException, why: str):
+    """A failed clone's source says why (with the error reference); reported once, audited."""
     app, source = deploy.app, deploy.app.source
     reference = report(deploy, step, error)
     where = f" at “{step.label}”" if step is not None else ""
@@ -61,42 +95,54 @@ def _forget_failed_clone(deploy: Deploy, step: AppStep | None, error: BaseExcept
     if source is not None:
         source.clone_error = said
     audit.record(app.user or "portal", "clone", target(app), "failed", said)
+    return reference
+
+
+def _forget(app: App) -> None:
+    """Remove a failed clone's row (its tasks stay, in the log)."""
     db.session.execute(update(Task).where(Task.app_id == app.id).values(app_id=None))
     db.session.delete(app)
-    db.session.commit()
 
 
 def _message(error: BaseException, deploy: Deploy) -> str:
-    if isinstance(error, ProxmoxError):
-        return deploy.hide_secrets(error.pve_message or error.message)
+    if isinstance(error, ProxmoxError):  # the app page and audit log are the user's too
+        return deploy.hide_secrets(error.public_message)
     if isinstance(error, AppServiceError):
         return deploy.hide_secrets(error.message)
     return "An unexpected error stopped the deploy (see the error reference)."
 
 
-def _clean_up(deploy: Deploy) -> str:
-    """Remove the half-made guest, or keep it stopped and tagged; what happened, in words."""
+def _clean_up(deploy: Deploy) -> tuple[str, bool]:
+    """Remove the half-made guest, or keep it stopped and tagged: what happened, in words,
+    and whether a guest may be left that the portal must still remove."""
     app = deploy.app
     try:
         if app.source_id is not None:  # a clone: its source's temporary snapshot goes too
             clone_steps.drop_snapshot(deploy, AppStep(name="unsnapshot", label="", position=-1))
         guest = _own_guest(deploy)
         if guest is None:
-            return ""
+            return "", False
         _stop(deploy, guest)
         if app.keep_on_failure:
             pve.set_config(
                 deploy.client, app.node, app.guest_type, guest.vmid,
                 tags=f"{deploy_steps.TAG};{app.catalog_id};{FAILED_TAG}",
             )  # fmt: skip
-            return f"The guest ({app.guest_type}/{guest.vmid}) was kept, stopped, for inspection."
+            return (
+                f"The guest ({app.guest_type}/{guest.vmid}) was kept, stopped, for inspection.",
+                False,
+            )
         _destroy(deploy, guest)
-        return "The half-made guest was removed."
+        return "The half-made guest was removed.", False
     except Exception as error:  # noqa: BLE001 - the deploy's own failure is what gets reported
         db.session.rollback()
         log.warning("Cleaning up app %s failed: %s", app.id, error)
         sentry_sdk.add_breadcrumb(category="deploy", message=f"cleanup failed: {error}")
-        return f"Removing its guest failed too ({error}): remove VMID {app.vmid} in Proxmox."
+        said = error.public_message if isinstance(error, ProxmoxError) else "an unexpected error"
+        return (
+            f"Removing its guest failed too ({said}): the portal keeps trying to remove it.",
+            app.vmid is not None,
+        )
 
 
 def _own_guest(deploy: Deploy) -> Guest | None:
@@ -180,6 +226,7 @@ def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | 
         "steps": [f"{s.name}: {s.status}" for s in app.steps],
     }
     if isinstance(error, ProxmoxError):
-        context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind)
+        context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind,
+                       proxmox_message=deploy.hide_secrets(error.message))  # fmt: skip
     tags = {"deploy_step": context["step"], "catalog_id": app.catalog_id}
     return observability.capture(error, error_type, "app_deploy", context, tags, user=app.user)

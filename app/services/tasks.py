@@ -75,7 +75,7 @@ def launch(
         db.session.delete(task)  # nothing was started: free the form's key
         if isinstance(error, ProxmoxError):
             result = "refused" if error.kind == "api" else "failed"
-            audit.record(user, task.action, target, result, error.pve_message or error.message)
+            audit.record(user, task.action, target, result, error.public_message)
         db.session.commit()
         raise
     if upid:

@@ -57,6 +57,9 @@ def progress(task_id: int):
     except ProxmoxError as error:
         progress = tasks.Progress(task, [], start)
         return render_template(
-            "tasks/_progress.html", progress=progress, poll=True, problem=error.message
+            "tasks/_progress.html",
+            progress=progress,
+            poll=True,
+            problem=error.message_for(current_user.is_admin),
         )
     return render_template("tasks/_progress.html", progress=progress, poll=True)

@@ -1,4 +1,5 @@
-"""locks (shared named locks) and tasks.claim (what a restore as new counts while it runs)
+"""locks (shared named locks), tasks.claim (what a restore as new counts while it runs),
+apps.guest_left (a failed deploy's guest still to remove)
 
 Revision ID: 0008_locks_task_claims
 Revises: 0007_console_sessions
@@ -24,9 +25,15 @@ def upgrade():
     op.bulk_insert(locks, [{'name': 'starts'}, {'name': 'consoles'}])
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claim', sa.JSON(), nullable=True))
+    with op.batch_alter_table('apps', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('guest_left', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('apps', schema=None) as batch_op:
+        batch_op.drop_column('guest_left')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_column('claim')
     op.drop_table('locks')

@@ -279,7 +279,10 @@ def test_a_user_has_at_most_consoles_per_user_open(make_app, accounts, ct, vm, s
         with open_console(base, alice, path=second_link) as refused:
             code, reason = wait_until_closed(refused)
         assert code == 1008 and reason.startswith("You have 1 consoles open")
-    assert "You have 1 consoles open" not in alice.get(base + PAGE).text
+    started = time.monotonic()  # the relay notices the close within a second
+    while "You have 1 consoles open" in alice.get(base + PAGE).text:
+        assert time.monotonic() - started < 5, "the closed console still counts"
+        time.sleep(0.2)
 
 
 def test_a_worker_keeps_threads_for_pages(make_app, accounts, ct, serve):

@@ -9,9 +9,9 @@ import pytest
 
 from app import jobs
 from app.extensions import db
-from app.models import App, utcnow
+from app.models import App, AuditEntry, utcnow
 from app.services import deploy_runner
-from tests.conftest import log_in
+from tests.conftest import ADMIN_PASSWORD, log_in, signed_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 
 
@@ -122,3 +122,50 @@ def test_a_deploy_queued_but_never_taken_is_queued_again(app, pve, queued):
         row.updated_at = utcnow() - timedelta(minutes=5)  # queued, then the queue lost it
         db.session.commit()
         assert deploy_runner.reconcile() == [app_id]
+
+
+def test_a_cleanup_that_fails_is_tried_again_until_the_guest_is_gone(app, pve, queued):
+    """Proxmox refuses the failed deploy's destroy once: the step stays failed, the app says
+    the portal keeps trying, and the reconciler's next try removes the guest."""
+    app_id = start_deploy(app)
+    pve.fail("POST", "/status/start", error="start_failed")
+    pve.fail("DELETE", "/qemu/101", 500, "got timeout", times=1)
+    run(app, app_id)
+    [row] = apps_in(app)
+    assert row.status == "failed" and row.guest_left and row.vmid == 101
+    assert [s.status for s in row.steps if s.name == "start"] == ["failed"]
+    assert "the portal keeps trying to remove it" in row.error
+    assert "blog" in cluster_names(pve)
+    with app.app_context():
+        assert deploy_runner.reconcile() == []  # not before its next try
+    expire_lease(app, app_id)
+    with app.app_context():
+        assert deploy_runner.reconcile() == [app_id]
+    run(app, app_id)
+    [row] = apps_in(app)
+    assert row.status == "failed" and not row.guest_left and "blog" not in cluster_names(pve)
+    assert "On a later try: The half-made guest was removed." in row.error
+    with app.app_context():
+        assert deploy_runner.reconcile() == []
+
+
+def test_a_user_never_reads_proxmoxs_address(make_app, pve, monkeypatch):
+    """Proxmox stops answering mid-deploy: the app page and audit log say what happened;
+    the address is for admins (Sentry, the admin's pages)."""
+    app = make_app(PROXMOX_TIMEOUT=1)
+    ran = []
+    monkeypatch.setattr(jobs, "run_app", ran.append)
+    app_id = start_deploy(app)
+    pve.time_scale = 1  # its latency is in PVE seconds
+    pve.slow_network(3)
+    run(app, app_id)
+    pve.slow_network(0)
+    [row] = apps_in(app)
+    host = app.config["PROXMOX_HOST"]
+    assert row.status == "failed" and "Proxmox VE did not answer in time." in row.error
+    assert host not in row.error
+    with app.app_context():
+        details = " ".join(e.detail or "" for e in db.session.scalars(db.select(AuditEntry)))
+    assert "did not answer in time" in details and host not in details
+    client = signed_in(app, "bob", ADMIN_PASSWORD)
+    assert host not in client.get(f"/my-apps/{app_id}").get_data(as_text=True)

@@ -17,7 +17,9 @@ from wtforms import HiddenField, StringField, TextAreaField
 MAX_ID = 2**31 - 1  # PostgreSQL `integer`; PVE's VMIDs end at 999,999,999
 EARLIEST_DATE = date(1970, 1, 1)
 LATEST_DATE = date(9998, 12, 31)
-CONTROL_CHARACTERS = frozenset(chr(c) for c in [*range(32), 127])
+# C0 and C1 control characters (U+0085, NEXT LINE, among them), and the Unicode line and
+# paragraph separators: each breaks a line somewhere (a log, a config file, a shell).
+CONTROL_CHARACTERS = frozenset(chr(c) for c in [*range(32), *range(127, 160), 0x2028, 0x2029])
 TEXTAREA_ALLOWED = frozenset("\t\n\r")
 
 

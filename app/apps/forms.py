@@ -99,7 +99,8 @@ def deploy_form(spec: CatalogApp, options: DeployOptions, **values) -> DeployFor
     for field, minimum, unit in limits:
         field.validators = [
             InputRequired(message="Give a whole number."),
-            NumberRange(minimum, MAX_ID, message=f"{spec.name} needs at least {minimum} {unit}."),
+            NumberRange(min=minimum, message=f"{spec.name} needs at least {minimum} {unit}."),
+            NumberRange(max=MAX_ID, message=f"At most {MAX_ID} {unit}."),
         ]
     return form
 

@@ -68,7 +68,9 @@ def progress(deployed_id: int):
         app = deploys.get_for(current_user, deployed_id)
     except NotFoundError:  # a clone that failed is removed: its source app says why
         source_id = int_arg(request.args, "source", 0, 0, MAX_ID, [])
-        return "", 200, {"HX-Redirect": _after_a_failed_clone(source_id)}
+        # A 404 like any app one cannot see (gone or someone else's: the same answer); htmx
+        # follows HX-Redirect whatever the status.
+        return "", 404, {"HX-Redirect": _after_a_failed_clone(source_id)}
     start = int_arg(request.args, "start", 0, 0, MAX_ID, [])
     fragment = render_template(
         "myapps/_progress.html", app=app, poll=True, size=app,

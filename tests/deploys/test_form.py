@@ -145,3 +145,18 @@ def test_a_read_only_token_offers_no_deploy(pve, make_app, login):
         assert lacking.format(privilege) in page, path
         assert '<button type="submit" class="primary">Deploy</button>' not in page
         assert 'href="/apps/wordpress/deploy"' not in page
+
+
+@pytest.mark.parametrize("value", ["p\u0085ssword-1", "pass\u2028word-1", "pass\u2029word-1"])
+def test_secrets_with_unicode_line_breaks_are_refused_like_other_controls(app, pve, value):
+    client = log_in(app, "bob", "user")
+    response = submit(client, input_admin_password=value)
+    assert response.status_code == 400
+    assert "Remove the control characters" in response.get_data(as_text=True)
+    assert apps_in(app) == []
+
+
+def test_too_many_cores_says_at_most(app, pve):
+    client = log_in(app, "bob", "user")
+    page = submit(client, cores="99999999999999999999").get_data(as_text=True)
+    assert "At most 2147483647 cores." in page and "needs at least" not in page

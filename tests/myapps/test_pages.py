@@ -31,7 +31,8 @@ def test_users_see_their_own_apps_and_admins_everyones(app, two_users_apps):
     assert "bobs-blog" in mine and "carols-blog" not in mine
     assert carol.get("/my-apps/1").status_code == 404
     # The poll of an app one cannot see answers as for one that is gone: back to My apps.
-    assert carol.get("/my-apps/1/progress").headers["HX-Redirect"] == "/my-apps"
+    poll = carol.get("/my-apps/1/progress")
+    assert poll.status_code == 404 and poll.headers["HX-Redirect"] == "/my-apps"
     assert carol.post("/my-apps/1/delete", data={"request_key": "9" * 32}).status_code == 404
     admin = log_in(app, "alice", "admin")
     every = admin.get("/my-apps").get_data(as_text=True)

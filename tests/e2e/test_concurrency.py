@@ -1,7 +1,8 @@
-"""Deploys posted at the same moment, against the portal under gunicorn (2 workers, their
+"""Requests posted at the same moment, against the portal under gunicorn (2 workers, their
 threads) and its job worker, on SQLite and on PostgreSQL: with one guest left in a quota only
-one of five is accepted, and four deploys of one name (from three sessions of one user and an
-admin) make one guest."""
+one of five deploys, and one of three restores as new, is accepted; four deploys of one name
+(from three sessions of one user and an admin) make one guest; three restores as new take
+three VMIDs."""
 
 from __future__ import annotations
 
@@ -119,3 +120,74 @@ def test_four_simultaneous_deploys_of_one_name_make_one_guest(portal, pve_server
         assert time.monotonic() < deadline, "the deploy never ran"
         time.sleep(0.3)
     assert len(guests_named(pve_server, name)) == 1
+
+
+def backed_up(alice: requests.Session, portal: Portal, guest: str) -> str:
+    """Back the guest up (the demo's fake writes the file when the task ends); its volid."""
+    page = alice.get(portal.url + guest + "/backups").text
+    form = {"csrf_token": csrf_token_in(page), "request_key": uuid.uuid4().hex,
+            "storage": "local", "mode": "snapshot", "compress": "zstd"}  # fmt: skip
+    assert "/tasks/" in alice.post(portal.url + guest + "/backups", data=form).url
+    deadline = time.monotonic() + 30
+    while not (found := re.search(r'type="hidden" name="volid" value="([^"]+)"',
+                                  alice.get(portal.url + guest + "/backups").text)):  # fmt: skip
+        assert time.monotonic() < deadline, "the backup never appeared"
+        time.sleep(0.3)
+    return found.group(1)
+
+
+def restores_at_once(sessions: list[requests.Session], portal: Portal, guest: str, volid: str):
+    """Post "restore as new" of volid from each session at the same moment; the responses."""
+    forms = []
+    for session in sessions:
+        page = session.get(portal.url + guest + "/backups").text
+        forms.append({"csrf_token": csrf_token_in(page), "request_key": uuid.uuid4().hex,
+                      "volid": volid, "operation": "restore-new"})  # fmt: skip
+    barrier = threading.Barrier(len(sessions))
+    responses: list = [None] * len(sessions)
+
+    def post(index: int) -> None:
+        barrier.wait()
+        responses[index] = sessions[index].post(
+            portal.url + guest + "/backups/action", data=forms[index], allow_redirects=False
+        )
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return responses
+
+
+def test_simultaneous_restores_as_new_count_against_the_quota_and_take_their_own_vmids(portal):
+    alice = portal.session("alice", ADMIN_PASSWORD)
+    guest = "/guests/pve1/lxc/202"
+    volid = backed_up(alice, portal, guest)
+    page = alice.get(portal.url + guest).text
+    assigned = alice.post(
+        portal.url + guest + "/owner",
+        data={"csrf_token": csrf_token_in(page), "user_id": str(BOB_ID)},
+    )
+    assert assigned.status_code == 200
+    bobs = [portal.session("bob", USER_PASSWORD) for _ in range(3)]
+    owns = re.search(
+        r"<dt>Guests</dt>\s*<dd>(\d+)", alice.get(f"{portal.url}/admin/users/{BOB_ID}").text
+    )
+    set_guests_quota(alice, portal, str(int(owns.group(1)) + 1))  # one guest left
+    responses = restores_at_once(bobs, portal, guest, volid)
+    started = [r for r in responses if "/tasks/" in r.headers.get("Location", "")]
+    assert len(started) == 1, [r.headers.get("Location") for r in responses]
+    set_guests_quota(alice, portal, "")
+    responses = restores_at_once(bobs, portal, guest, volid)
+    tasks = [r.headers.get("Location", "") for r in responses]
+    assert all("/tasks/" in t for t in tasks), tasks
+    vmids = set()
+    for session, task in zip(bobs, tasks, strict=True):
+        deadline = time.monotonic() + 30
+        while "Finished: OK" not in (text := session.get(portal.url + task).text):
+            assert "Finished:" not in text, text[-2000:]
+            assert time.monotonic() < deadline, "a restore never finished"
+            time.sleep(0.3)
+        vmids.add(re.search(r"lxc/(\d+)", text).group(1))
+    assert len(vmids) == 3

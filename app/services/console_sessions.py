@@ -1,6 +1,6 @@
 """Who may open which console: the console page issues a short-lived, one-time token for one
-guest and one session, which the websocket presents; each console opened and closed is
-recorded and audited with how long it lasted.
+guest and one session, which the websocket presents; a user has at most CONSOLES_PER_USER open
+at once; each console opened and closed is recorded and audited with how long it lasted.
 """
 
 from __future__ import annotations

@@ -41,22 +41,15 @@ def portal(request, tmp_path_factory, pve_server):
     portal.stop()
 
 
-def at_once(sessions: list[requests.Session], portal: Portal, names: list[str]) -> list:
-    """Post a deploy form from each session at the same moment (a thread each, released
+def posted_together(sessions: list[requests.Session], url: str, forms: list[dict]) -> list:
+    """Post forms[i] from sessions[i] to url, all at the same moment (a thread each, released
     together); the responses, in order."""
-    forms = []
-    for session, name in zip(sessions, names, strict=True):
-        page = session.get(portal.url + "/apps/nginx/deploy").text
-        forms.append({**NGINX, "name": name, "csrf_token": csrf_token_in(page),
-                      "request_key": uuid.uuid4().hex})  # fmt: skip
     barrier = threading.Barrier(len(sessions))
     responses: list = [None] * len(sessions)
 
     def post(index: int) -> None:
         barrier.wait()
-        responses[index] = sessions[index].post(
-            portal.url + "/apps/nginx/deploy", data=forms[index], allow_redirects=False
-        )
+        responses[index] = sessions[index].post(url, data=forms[index], allow_redirects=False)
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(len(sessions))]
     for thread in threads:
@@ -64,6 +57,16 @@ def at_once(sessions: list[requests.Session], portal: Portal, names: list[str]) 
     for thread in threads:
         thread.join(60)
     return responses
+
+
+def at_once(sessions: list[requests.Session], portal: Portal, names: list[str]) -> list:
+    """A deploy form, named names[i], posted from each session at the same moment."""
+    forms = []
+    for session, name in zip(sessions, names, strict=True):
+        page = session.get(portal.url + "/apps/nginx/deploy").text
+        forms.append({**NGINX, "name": name, "csrf_token": csrf_token_in(page),
+                      "request_key": uuid.uuid4().hex})  # fmt: skip
+    return posted_together(sessions, portal.url + "/apps/nginx/deploy", forms)
 
 
 def set_guests_quota(alice: requests.Session, portal: Portal, guests: str) -> None:
@@ -143,21 +146,7 @@ def restores_at_once(sessions: list[requests.Session], portal: Portal, guest: st
         page = session.get(portal.url + guest + "/backups").text
         forms.append({"csrf_token": csrf_token_in(page), "request_key": uuid.uuid4().hex,
                       "volid": volid, "operation": "restore-new"})  # fmt: skip
-    barrier = threading.Barrier(len(sessions))
-    responses: list = [None] * len(sessions)
-
-    def post(index: int) -> None:
-        barrier.wait()
-        responses[index] = sessions[index].post(
-            portal.url + guest + "/backups/action", data=forms[index], allow_redirects=False
-        )
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(sessions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return responses
+    return posted_together(sessions, portal.url + guest + "/backups/action", forms)
 
 
 def test_simultaneous_restores_as_new_count_against_the_quota_and_take_their_own_vmids(portal):

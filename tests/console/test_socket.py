@@ -313,3 +313,22 @@ def test_a_message_over_the_limit_closes_the_console_with_1009(make_app, account
     assert code == 1009
     time.sleep(1.5)  # the relay notices within its one-second receive
     assert closed_sessions(app) == [("a message over CONSOLE_MAX_MESSAGE_BYTES", True)]
+
+
+def test_a_trickling_terminal_closes_after_console_max_seconds(make_app, accounts, ct, serve):
+    """Someone (or something) typing a byte now and then is not idle, but does not keep its
+    thread forever."""
+    base = serve(make_app(CONSOLE_MAX_SECONDS=1.5))
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
+    with open_console(base, alice, path=socket_path(page)) as socket:
+        socket.recv(5)
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while time.monotonic() - started < 10:
+                socket.send("0:1:x")
+                try:
+                    socket.recv(0.3)
+                except TimeoutError:
+                    pass
+    assert "open too long" in closed.value.rcvd.reason and time.monotonic() - started < 5

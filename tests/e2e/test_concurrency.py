@@ -180,3 +180,29 @@ def test_simultaneous_restores_as_new_count_against_the_quota_and_take_their_own
             time.sleep(0.3)
         vmids.add(re.search(r"lxc/(\d+)", text).group(1))
     assert len(vmids) == 3
+
+
+def test_with_one_guest_left_one_of_three_simultaneous_clones_is_accepted(portal):
+    alice, bob = portal.session("alice", ADMIN_PASSWORD), portal.session("bob", USER_PASSWORD)
+    set_guests_quota(alice, portal, "")
+    [source] = accepted(at_once([bob], portal, [f"src{uuid.uuid4().hex[:6]}"]))
+    deadline = time.monotonic() + 60
+    while "Running at" not in bob.get(portal.url + source).text:
+        assert time.monotonic() < deadline, "the source never ran"
+        time.sleep(0.3)
+    owns = re.search(
+        r"<dt>Guests</dt>\s*<dd>(\d+)", alice.get(f"{portal.url}/admin/users/{BOB_ID}").text
+    )
+    set_guests_quota(alice, portal, str(int(owns.group(1)) + 1))
+    bobs = [portal.session("bob", USER_PASSWORD) for _ in range(3)]
+    forms = []
+    for session in bobs:
+        page = session.get(portal.url + source).text
+        node = re.search(r'<option selected value="([^"]+)"', page).group(1)
+        forms.append({"csrf_token": csrf_token_in(page), "request_key": uuid.uuid4().hex,
+                      "name": f"copy{uuid.uuid4().hex[:6]}", "node": node})  # fmt: skip
+    responses = posted_together(bobs, portal.url + source + "/clone", forms)
+    assert len(accepted(responses)) == 1, [r.status_code for r in responses]
+    assert all("This clone goes over your guests quota" in r.text for r in responses
+               if r.status_code == 400)  # fmt: skip
+    set_guests_quota(alice, portal, "")

@@ -112,7 +112,7 @@ class ProxmoxClient:
         ticket = self._connection()._store["auth"].pve_auth_ticket
         return {"Cookie": f"PVEAuthCookie={ticket}"}
 
-    def ssl_context(self) -> ssl.SSLContext | None:
+    def ssl_context(self) -> ssl.SSLContext:
         """TLS for a websocket to the API, verified as every call is (PROXMOX_VERIFY_SSL)."""
         verify = self.settings.verify_ssl
         if verify is False:

@@ -8,7 +8,9 @@ handshake only, never into a message, a log line or a Sentry context.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import socket
+import threading
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -49,9 +51,11 @@ def open_socket(
     context: dict[str, Any] = {"api_method": "GET", "api_path": path, "node": node,
                                "vmid": int(vmid)}  # fmt: skip
     try:
+        tls = _tls_socket(client)
         return connect(
-            f"wss://{s.host}:{s.port}/api2/json{path}?{query}",
-            ssl=client.ssl_context(),
+            # TLS is the socket's own (see RequestFirst), hence ws:// over it.
+            f"ws://{s.host}:{s.port}/api2/json{path}?{query}",
+            sock=cast(socket.socket, RequestFirst(tls)),  # a socket, as far as it asks
             additional_headers=client.websocket_headers(),
             subprotocols=["binary"],  # type: ignore[list-item]  # PVE's own choice
             open_timeout=s.timeout,
@@ -73,3 +77,44 @@ def open_socket(
             f"Could not open the console's websocket at {s.address}: {type(exc).__name__}.",
             kind="unreachable", http_status=503, **context,
         ) from None  # fmt: skip
+
+
+def _tls_socket(client: ProxmoxClient) -> socket.socket:
+    """A TCP connection to pveproxy with TLS verified as every call is."""
+    s = client.settings
+    raw = socket.create_connection((s.host, s.port), timeout=s.timeout)
+    try:
+        return client.ssl_context().wrap_socket(raw, server_hostname=s.host)
+    except BaseException:
+        raw.close()
+        raise
+
+
+class RequestFirst:
+    """A TLS socket whose reads wait until its first write (the websocket's handshake
+    request) has been sent.
+
+    websockets' threaded client starts reading (in its own thread) before it writes the
+    request. Right after TLS 1.3's handshake the server's session tickets arrive, so that
+    read sits inside OpenSSL while the request is written from the other thread — and an
+    OpenSSL connection is not meant to be used from two threads at once. Seen here: now and
+    then, under load, Proxmox's side (fakepve) never got the request and the console hung.
+    Reading only after the request is out keeps the two apart where it matters; afterwards
+    reads and writes go on as websockets does them.
+    """
+
+    def __init__(self, tls: socket.socket):
+        self._tls, self._sent = tls, threading.Event()
+
+    def sendall(self, data: bytes) -> None:
+        try:
+            self._tls.sendall(data)
+        finally:
+            self._sent.set()
+
+    def recv(self, size: int) -> bytes:
+        self._sent.wait()
+        return self._tls.recv(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tls, name)

@@ -332,3 +332,20 @@ def test_a_trickling_terminal_closes_after_console_max_seconds(make_app, account
                 except TimeoutError:
                     pass
     assert "open too long" in closed.value.rcvd.reason and time.monotonic() - started < 5
+
+
+def test_a_normal_console_session_sends_no_event(sentry, ct, serve):
+    """Opened, used and closed: nothing for Sentry (under gunicorn too, where each websocket
+    ends with a StopIteration: tests/e2e/test_consoles.py reads Bugsink)."""
+    app, transport = sentry()
+    base = serve(app)
+    log_in(app)
+    alice = signed_in(base, "alice", ADMIN_PASSWORD)
+    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
+    with open_console(base, alice, path=socket_path(page)) as socket:
+        socket.recv(5)
+        socket.send("0:5:hello")
+        assert socket.recv(5) == b"hello"
+    time.sleep(1.5)  # the relay notices the close within a second
+    assert closed_sessions(app) == [("closed in the browser", True)]
+    assert transport.events() == []

@@ -80,7 +80,9 @@ def serve(browser, grant: Grant, guest: Guest) -> tuple[str, str | None]:
                     phase = "relay"
                     return relay(browser, proxmox, grant.session_id, first), None
             except (BrowserError, BrowserClosed):
-                return "the browser did not finish the handshake", None
+                reason = "the browser did not finish the handshake"
+                close_quietly(browser, reason)
+                return reason, None
             except (ProxmoxError, ConsoleError, ProxmoxClosed) as error:
                 return "failed", report_console_error(error, guest, grant.kind, phase)
     except ProxmoxError as error:

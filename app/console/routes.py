@@ -17,6 +17,7 @@ from app.services import console_relay, console_sessions, ownership
 
 GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>/console"
 CONSOLE_URL = GUEST_URL + "/<kind>"
+BUSY = "The portal has as many consoles open as it can serve: try again in a few minutes."
 
 
 @bp.get(GUEST_URL + "/screen")
@@ -94,6 +95,3 @@ def socket(ws, node: str, guest_type: str, vmid: int, kind: str):
             console_relay.close_quietly(ws, f"it could not open{note}", code=1011)
     finally:
         console_relay.worker_slots.give_back()
-
-
-BUSY = "The portal has as many consoles open as it can serve: try again in a few minutes."

@@ -5,6 +5,8 @@ alone); restores and deletes are Proxmox tasks followed like any other; all are 
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import Task, User
@@ -75,25 +77,21 @@ def restore_as_new(user: User, guest: Guest, backup: dict, request_key: str) -> 
     size = {"cores": guest.maxcpu, "memory": guest.memory_mib, "disk": guest.disk_gib}
     storage, volid = disk_storage(guest), backup["volid"]
     client = get_client()
-    resources = cluster_resources(client)  # before the lock: no Proxmox call under it
-    made: list[Task] = []
+    # Read before the lock (no Proxmox call under it), and only if there is a quota.
+    resources = cluster_resources(client) if quotas.applies_to(user) else None
 
     def hold(vmid: int) -> Task:
-        earlier = tasks.started(request_key)  # the same form, a moment before
-        if earlier is not None:
-            return earlier
         quotas.check(user, {"guests": 1, **size}, "restore", resources)
         new = Guest(vmid, guest.name, guest.type, guest.node, "stopped")
-        made.append(tasks.record(user, new, "restore-new", request_key, claim=size))
-        return made[-1]
+        return tasks.record(user, new, "restore-new", request_key, claim=size)
 
-    task = vmids.claim(client, hold)
-    if not made:
-        return task
-    vmid = task.vmid
+    try:
+        task = vmids.claim(client, hold)
+    except IntegrityError:
+        return tasks.started_at_once(request_key)
     # The new guest is the user's once the task has made it (app.services.tasks.finish).
     return tasks.launch(
         user, task,
-        lambda c: pve_guests.restore(c, guest.node, guest.type, vmid, volid, storage, False),
-        f"as {guest.type}/{vmid}, from {volid} of {guest.vmid}",
+        lambda c: pve_guests.restore(c, guest.node, guest.type, task.vmid, volid, storage, False),
+        f"as {guest.type}/{task.vmid}, from {volid} of {guest.vmid}",
     )  # fmt: skip

@@ -87,6 +87,11 @@ def _add(used: dict[str, int], made: Guest | None, cores: int, memory: int, disk
     used["disk"] += max(0, disk - have[2])
 
 
+def applies_to(user: User) -> bool:
+    """True when user has a quota to check (not an admin, and at least one limit)."""
+    return not user.is_admin and any(v is not None for v in limits_of(user).values())
+
+
 def check(
     user: User, adds: dict[str, int], operation: str, resources: ClusterResources | None = None
 ) -> None:
@@ -94,10 +99,8 @@ def check(
     and has in flight goes over a limit; nothing to check for admins or users without a
     quota. Pass the cluster the caller already has, or it is fetched (one call) — never under
     a lock: fetch it first."""
-    if user.is_admin:
-        return
     limits = limits_of(user)
-    if all(limits[name] is None for name in adds):
+    if user.is_admin or all(limits[name] is None for name in adds):
         return
     now = usage(user, resources)
     for name in RESOURCES:

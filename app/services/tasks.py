@@ -45,9 +45,8 @@ def start(
     task = record(user, guest, action, request_key)
     try:
         db.session.commit()
-    except IntegrityError:  # the same form, submitted twice at the same moment
-        db.session.rollback()
-        return db.session.scalars(select(Task).where(Task.request_key == request_key)).one()
+    except IntegrityError:
+        return started_at_once(request_key)
     return launch(user, task, call, detail)
 
 
@@ -90,6 +89,13 @@ def launch(
 def started(request_key: str) -> Task | None:
     """The task this form's request key started already, if any."""
     return db.session.scalar(select(Task).where(Task.request_key == request_key))
+
+
+def started_at_once(request_key: str) -> Task:
+    """After the IntegrityError of a form submitted twice at the same moment: the task the
+    other submission recorded (this one's is rolled back)."""
+    db.session.rollback()
+    return db.session.scalars(select(Task).where(Task.request_key == request_key)).one()
 
 
 # After this many polls without a new log line, a poll asks for the task's status instead: a

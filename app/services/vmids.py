@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
@@ -36,7 +35,8 @@ def held() -> set[int]:
 
 def claim(client: ProxmoxClient, hold: Callable[[int], T]) -> T:
     """A free VMID for `hold(vmid)`, which writes the row that holds it (and may refuse by
-    raising); committed under locks.STARTS. Returns what hold returned."""
+    raising; anything raised, the commit's errors too, is rolled back and raised again);
+    committed under locks.STARTS. Returns what hold returned."""
     candidate = pve.next_free_vmid(client)
     for _ in range(TRIES):
         locks.hold(locks.STARTS)
@@ -45,8 +45,6 @@ def claim(client: ProxmoxClient, hold: Callable[[int], T]) -> T:
                 result = hold(candidate)
                 db.session.commit()
                 return result
-        except IntegrityError:  # a deploy of an older portal version took it meanwhile
-            pass
         except Exception:
             db.session.rollback()
             raise

@@ -34,6 +34,12 @@ def open_console(base: str, session, origin: str | None = None, path: str | None
     )  # fmt: skip
 
 
+def open_terminal(base: str, session):
+    """Container 201's terminal, opened from its page as the browser would."""
+    page = session.get(base + "/guests/pve1/lxc/201/console/terminal").text
+    return open_console(base, session, path=socket_path(page))
+
+
 def rfb_without_password(socket) -> Stream:
     """The browser's side of the handshake the portal offers: RFB 3.8, no authentication."""
     stream = Stream(socket.recv, timeout=5)
@@ -182,8 +188,7 @@ def test_a_console_that_cannot_open_says_why_and_is_reported_once(sentry, pve, v
 def test_an_idle_terminal_closes(make_app, accounts, ct, serve):
     base = serve(make_app(CONSOLE_IDLE_SECONDS=1))
     alice = signed_in(base, "alice", ADMIN_PASSWORD)
-    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
-    with open_console(base, alice, path=socket_path(page)) as socket:
+    with open_terminal(base, alice) as socket:
         socket.recv(5)  # the terminal's greeting
         started = time.monotonic()
         with pytest.raises(ConnectionClosed) as closed:
@@ -246,8 +251,7 @@ def test_proxmox_closing_on_a_too_big_message_ends_the_console_cleanly(sentry, c
     base = serve(app)
     log_in(app)  # creates alice
     alice = signed_in(base, "alice", ADMIN_PASSWORD)
-    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
-    with open_console(base, alice, path=socket_path(page)) as socket:
+    with open_terminal(base, alice) as socket:
         socket.recv(5)
         for _ in range(3):
             try:
@@ -317,8 +321,7 @@ def test_a_message_over_the_limit_closes_the_console_with_1009(make_app, account
     app = make_app(CONSOLE_MAX_MESSAGE_BYTES=1024)
     base = serve(app)
     alice = signed_in(base, "alice", ADMIN_PASSWORD)
-    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
-    with open_console(base, alice, path=socket_path(page)) as socket:
+    with open_terminal(base, alice) as socket:
         socket.recv(5)
         socket.send("0:5:hello")
         assert socket.recv(5) == b"hello"
@@ -333,8 +336,7 @@ def test_a_trickling_terminal_closes_after_console_max_seconds(make_app, account
     thread forever."""
     base = serve(make_app(CONSOLE_MAX_SECONDS=1.5))
     alice = signed_in(base, "alice", ADMIN_PASSWORD)
-    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
-    with open_console(base, alice, path=socket_path(page)) as socket:
+    with open_terminal(base, alice) as socket:
         socket.recv(5)
         started = time.monotonic()
         with pytest.raises(ConnectionClosed) as closed:
@@ -354,8 +356,7 @@ def test_a_normal_console_session_sends_no_event(sentry, ct, serve):
     base = serve(app)
     log_in(app)
     alice = signed_in(base, "alice", ADMIN_PASSWORD)
-    page = alice.get(base + "/guests/pve1/lxc/201/console/terminal").text
-    with open_console(base, alice, path=socket_path(page)) as socket:
+    with open_terminal(base, alice) as socket:
         socket.recv(5)
         socket.send("0:5:hello")
         assert socket.recv(5) == b"hello"

@@ -132,7 +132,7 @@ def register_commands(app: Flask) -> None:
 
 
 def init_observability(app: Flask) -> None:
-    """Sentry, when SENTRY_DSN (or SENTRY_SPOTLIGHT) is set; see app/observability.py."""
+    """Sentry, when SENTRY_DSN (or SENTRY_SPOTLIGHT) is set; see app/observability/."""
     from app.observability import init_sentry
 
     init_sentry(app)

@@ -1,20 +1,25 @@
-"""The portal's own error types, and the handlers that turn errors into pages.
+"""The HTTP error handlers and the error page (the error types are in app.exceptions).
 
 Registering a handler for an exception class stops sentry-sdk's automatic capture, so each
-handler reports its error itself (through app.observability): exactly one event per error.
+handler reports its error itself (app.observability.reports): exactly one event per error.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from app import observability
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
+from app.observability.reports import (
+    report_app_service_error,
+    report_proxmox_error,
+    report_server_error,
+    report_unexpected_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,50 +49,6 @@ def error_response(
         error_reference=reference,
     )
     return page, status
-
-
-def _request_fields() -> dict:
-    return {"request_path": request.path, "request_method": request.method}
-
-
-def report_proxmox_error(error: ProxmoxError, started_by=None) -> str | None:
-    """Send one Sentry event for a Proxmox failure; returns its id (the error reference).
-
-    Outside a request (a job in the worker), started_by is reported as the event's user.
-    """
-    context = {
-        "error_message": error.message,
-        **(_request_fields() if has_request_context() else {}),
-        "api_method": error.api_method,
-        "api_path": error.api_path,
-        "node": error.node,
-        "vmid": error.vmid,
-        "upid": error.upid,
-        "status_code": error.status_code,
-        "kind": error.kind,
-        "pve_message": error.pve_message,
-    }
-    user = None if has_request_context() else started_by
-    return observability.capture(error, "proxmox", "proxmox_error", context, user=user)
-
-
-def report_console_error(error: Exception, guest, kind: str, phase: str) -> str | None:
-    """One Sentry event for a console that could not open or broke: error_type `proxmox`,
-    with a `console` context (which guest, which kind, in which phase). Returns its id."""
-    context = {
-        "error_message": getattr(error, "message", str(error)),
-        **(_request_fields() if has_request_context() else {}),
-        "node": guest.node,
-        "vmid": guest.vmid,
-        "guest_type": guest.type,
-        "kind": kind,
-        "phase": phase,
-        # A ProxmoxError's own fields (the other failures are the portal's handshakes).
-        "status_code": getattr(error, "status_code", None),
-        "api_path": getattr(error, "api_path", None),
-        "pve_message": getattr(error, "pve_message", None),
-    }
-    return observability.capture(error, "proxmox", "console", context)
 
 
 PROXMOX_TITLES = {
@@ -123,19 +84,6 @@ def handle_not_found(error: NotFoundError):
     return error_response(404, "Not Found", error.message)
 
 
-def report_app_service_error(error: AppServiceError) -> str | None:
-    """Send one Sentry event for a service refusal (e.g. a quota); returns the error reference."""
-    context = {"error_message": error.message, **_request_fields(), **error.details}
-    return observability.capture(error, "app_service", "app_service_error", context)
-
-
-def reported_refusal(error: AppServiceError) -> str:
-    """Report a refusal shown on a form (e.g. a quota) and return its message with the error
-    reference, for the form to show."""
-    reference = report_app_service_error(error)
-    return error.message + (f" (error reference {reference})" if reference else "")
-
-
 def handle_app_service_error(error: AppServiceError):
     """A refusal by the service layer that no view handled: show its own message."""
     reference = report_app_service_error(error)
@@ -150,9 +98,7 @@ def handle_http_exception(error: HTTPException):
     The exception's own headers (Retry-After on 429, Allow on 405) are kept.
     """
     status = error.code or 500
-    reference = None
-    if status >= 500:
-        reference = observability.capture(error, tags={"status_code": str(status)})
+    reference = report_server_error(error, status) if status >= 500 else None
     body, status = error_response(status, error.name, error.description or "", reference=reference)
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return body, status, headers
@@ -162,15 +108,7 @@ def handle_unexpected_error(error: Exception):
     """Anything else: roll back half-done database work, report it, show a plain 500 page."""
     db.session.rollback()
     log.exception("Unhandled error on %s %s", request.method, request.path, exc_info=error)
-    context = {
-        "exception_type": type(error).__name__,
-        "exception_module": type(error).__module__,
-        "error_message": str(error),
-        **_request_fields(),
-        "attributes": {k: repr(v)[:200] for k, v in vars(error).items()} or None,
-        "query_params": request.args.to_dict(flat=False) or None,
-    }
-    reference = observability.capture(error, "unhandled", "unhandled_error", context)
+    reference = report_unexpected_error(error)
     return error_response(
         500,
         "Something went wrong",

@@ -22,10 +22,10 @@ from wtforms.validators import (
 )
 
 from app.catalog import CatalogApp, Input
-from app.errors import reported_refusal
 from app.exceptions import AppServiceError
 from app.guests.forms import ActionForm
 from app.models import APP_NAME_MAX
+from app.observability.reports import reported_refusal
 from app.services import admission, quotas
 from app.services.deploy_options import AUTOMATIC, DeployOptions
 from app.validation import MAX_ID

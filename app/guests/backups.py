@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from app.errors import reported_refusal
 from app.exceptions import AppServiceError, ProxmoxError
 from app.guests import bp
 from app.guests.forms import BackupActionForm
 from app.guests.routes import GUEST_URL
+from app.observability.reports import reported_refusal
 from app.services import backups, guests
 from app.services.quotas import QuotaExceeded
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.errors import reported_refusal
 from app.guests import bp
 from app.guests.forms import ConfigForm
 from app.guests.routes import GUEST_URL, _page_url
+from app.observability.reports import reported_refusal
 from app.services import guest_config, ownership
 from app.services.guest_config import Settings
 from app.services.quotas import QuotaExceeded

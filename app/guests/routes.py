@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app.auth.session import admin_required
-from app.errors import report_proxmox_error
 from app.exceptions import ProxmoxError
 from app.guests import bp
 from app.guests.forms import (
@@ -18,6 +17,7 @@ from app.guests.forms import (
     SnapshotForm,
     valid_snapshot_name,
 )
+from app.observability.reports import report_proxmox_error
 from app.proxmox import guests as pve
 from app.proxmox.cluster import Guest, Node
 from app.services import addresses, guests, ownership, tasks

@@ -19,8 +19,8 @@ from flask import current_app
 from simple_websocket import ConnectionClosed as BrowserClosed
 
 from app import observability
-from app.errors import report_console_error
 from app.exceptions import ProxmoxError
+from app.observability.reports import report_console_error
 from app.proxmox import console as pve_console
 from app.proxmox import get_client
 from app.proxmox.cluster import Guest

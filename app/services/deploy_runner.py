@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import sentry_sdk
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
@@ -194,7 +193,7 @@ def claim(app_id: int) -> App | None:
 
 def run(app_id: int) -> None:
     """Run (or resume) the deploy or delete of app_id, if no other worker holds it."""
-    with sentry_sdk.isolation_scope():
+    with observability.isolated():
         app = claim(app_id)
         if app is None:
             log.info("App %s: another worker holds it, or it has ended.", app_id)
@@ -238,7 +237,7 @@ def _deploy(deploy: Deploy) -> None:
     action = "clone" if app.source_id is not None else "deploy"
     audit.record(app.user or "portal", action, teardown.target(app), "done", app.catalog_id)
     db.session.commit()
-    sentry_sdk.add_breadcrumb(category="deploy", message=f"app {app.id} running", level="info")
+    observability.breadcrumb("deploy", f"app {app.id} running")
 
 
 def run_step(deploy: Deploy, step: AppStep) -> None:
@@ -252,12 +251,10 @@ def run_step(deploy: Deploy, step: AppStep) -> None:
     step.status = "running"
     step.started_at = step.started_at or utcnow()
     deploy.beat()
-    sentry_sdk.add_breadcrumb(
-        category="deploy",
-        message=f"{step.name} {'resumed' if resumed else 'started'}",
-        data={"app_id": deploy.app.id, "vmid": deploy.app.vmid, "node": deploy.app.node},
-        level="info",
-    )
+    observability.breadcrumb(
+        "deploy", f"{step.name} {'resumed' if resumed else 'started'}",
+        {"app_id": deploy.app.id, "vmid": deploy.app.vmid, "node": deploy.app.node},
+    )  # fmt: skip
     STEPS[step.name](deploy, step)
     if step.status == "running":
         step.status = "done"

@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import sentry_sdk
 from flask import current_app
 from sqlalchemy import update
 
@@ -19,6 +18,7 @@ from app import observability
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
 from app.models import App, AppStep, Task, utcnow
+from app.observability import reports
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
@@ -137,7 +137,7 @@ def _clean_up(deploy: Deploy) -> tuple[str, bool]:
     except Exception as error:  # noqa: BLE001 - the deploy's own failure is what gets reported
         db.session.rollback()
         log.warning("Cleaning up app %s failed: %s", app.id, error)
-        sentry_sdk.add_breadcrumb(category="deploy", message=f"cleanup failed: {error}")
+        observability.breadcrumb("deploy", f"cleanup failed: {error}")
         said = error.public_message if isinstance(error, ProxmoxError) else "an unexpected error"
         return (
             f"Removing its guest failed too ({said}): the portal keeps trying to remove it.",
@@ -206,12 +206,6 @@ def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | 
     """The one Sentry event of a failed deploy: error type, the user who started it, and an
     `app_deploy` context (app, catalog id, step, node, VMID, UPID)."""
     app = deploy.app
-    if isinstance(error, ProxmoxError):
-        error_type = "proxmox"
-    elif isinstance(error, AppServiceError):
-        error_type = "app_service"
-    else:
-        error_type = "unhandled"
     task = step.task if step is not None else None
     context = {
         "app_id": app.id,
@@ -229,4 +223,4 @@ def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | 
         context.update(api_path=error.api_path, status_code=error.status_code, kind=error.kind,
                        proxmox_message=deploy.hide_secrets(error.message))  # fmt: skip
     tags = {"deploy_step": context["step"], "catalog_id": app.catalog_id}
-    return observability.capture(error, error_type, "app_deploy", context, tags, user=app.user)
+    return reports.report_deploy_failure(error, context, tags, started_by=app.user)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import report_proxmox_error
 from app.exceptions import NotFoundError, ProxmoxError
 from app.extensions import db
 from app.models import Task, User, utcnow
+from app.observability.reports import report_proxmox_error
 from app.proxmox import ProxmoxClient, get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest

@@ -138,7 +138,7 @@ def test_failing_error_handler_gives_plain_500(boom_app, monkeypatch):
 
 
 def test_proxmox_error_outside_a_request_is_reported_with_its_guest(sentry):
-    from app.errors import report_proxmox_error
+    from app.observability.reports import report_proxmox_error
 
     app, transport = sentry()
     error = ProxmoxError("x failed", kind="task", node="pve1", vmid=100, upid="UPID:pve1:1")
@@ -155,7 +155,7 @@ def test_hidden_values_are_blanked_also_as_they_appear_in_a_url(sentry):
     from urllib.parse import quote, quote_plus
 
     from app import observability
-    from app.errors import report_proxmox_error
+    from app.observability.reports import report_proxmox_error
 
     app, transport = sentry()
     secret = secrets.token_hex(6)  # not in this file: stack traces carry its source lines

@@ -143,7 +143,8 @@ def register_template_helpers(app: Flask) -> None:
     the Proxmox token lacks for an action."""
     from app import formatting, urls
     from app.guests.forms import new_request_key
-    from app.services import console_sessions, rights
+    from app.services.console import access as console_access
+    from app.services.guests import rights
 
     app.jinja_env.filters.update(
         bytes=formatting.human_bytes,
@@ -154,5 +155,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(guest_url=urls.guest_url, node_url=urls.node_url)
     app.jinja_env.globals["new_request_key"] = new_request_key
     app.jinja_env.globals.update(missing_right=rights.missing, deploy_action=rights.deploy_action)
-    app.jinja_env.globals["consoles_of"] = console_sessions.consoles_of
+    app.jinja_env.globals["consoles_of"] = console_access.consoles_of
     app.jinja_env.globals["app_version"] = app.config["APP_VERSION"]

@@ -154,7 +154,7 @@ def worker_command(workers: int) -> None:
     """Run the job worker (app/jobs.py) until Ctrl-C or SIGTERM; jobs in flight finish first."""
     from app import jobs
 
-    jobs.bind_worker_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    jobs.bind_flask_app(current_app._get_current_object())  # type: ignore[attr-defined]
     # What the worker does (deploys taken, resumed, skipped) goes to its output, for journald.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker: {workers} threads, jobs from {jobs.huey.storage.__class__.__name__}.")

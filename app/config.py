@@ -104,6 +104,14 @@ def _limit(name: str, default: str) -> str:
     return value
 
 
+def jobs_url() -> str:
+    """JOBS_URL: where the job queue lives, `sqlite:///path` (a file under instance/ by
+    default) or `redis://host:port/db`. Read when app.jobs is imported (before any app
+    exists: the queue's decorators need it), after loading .env."""
+    load_dotenv_file()
+    return os.environ.get("JOBS_URL") or f"sqlite:///{INSTANCE_PATH / 'jobs.sqlite'}"
+
+
 def from_environment() -> dict:
     """All settings as a dict for `app.config.update`."""
     default_db = f"sqlite:///{INSTANCE_PATH / 'portal.sqlite'}"

@@ -13,7 +13,7 @@ import struct
 
 import aiohttp
 
-from app.services.console import vnc_response
+from app.services.console.rfb import vnc_response
 
 BLOCK, GAP, LINE_HEIGHT = 6, 2, 10  # one typed key's block, in pixels
 BACKSPACE, RETURN, DELETE = 0xFF08, 0xFF0D, 0xFFFF

@@ -4,7 +4,7 @@ made at most once per PROBE_INTERVAL per process."""
 import threading
 import time
 
-from app.health import PROBE_INTERVAL
+from app.services.health import PROBE_INTERVAL
 
 KEYS = {"status", "database", "proxmox", "proxmox_checked_seconds_ago", "version"}
 
@@ -31,7 +31,7 @@ def test_proxmox_is_probed_at_most_once_per_interval(client, pve, monkeypatch):
     assert version_calls(pve) == 1
     assert client.get("/healthz").json["proxmox_checked_seconds_ago"] >= 0
     later = time.monotonic() + PROBE_INTERVAL + 0.1
-    monkeypatch.setattr("app.health.time.monotonic", lambda: later)
+    monkeypatch.setattr("app.services.health.time.monotonic", lambda: later)
     client.get("/healthz")
     assert version_calls(pve) == 2
 

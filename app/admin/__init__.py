@@ -1,7 +1,5 @@
 """Administration: user accounts."""
 
-from flask import Blueprint
+from app.admin.routes import bp
 
-bp = Blueprint("admin", __name__)
-
-from app.admin import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

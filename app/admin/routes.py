@@ -1,13 +1,14 @@
 """User administration views (admins only)."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.admin import bp
 from app.admin.forms import ActiveForm, CreateUserForm, QuotaForm, RoleForm
 from app.auth.session import admin_required
 from app.exceptions import AppServiceError
 from app.services import quotas, users
+
+bp = Blueprint("admin", __name__)
 
 
 @bp.route("/users")

@@ -1,7 +1,5 @@
 """The app catalog: browse the apps the portal can deploy."""
 
-from flask import Blueprint
+from app.apps.routes import bp
 
-bp = Blueprint("apps", __name__)
-
-from app.apps import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

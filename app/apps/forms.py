@@ -26,8 +26,9 @@ from app.exceptions import AppServiceError
 from app.guests.forms import ActionForm
 from app.models import APP_NAME_MAX
 from app.observability.reports import reported_refusal
-from app.services import admission, quotas
-from app.services.deploy_options import AUTOMATIC, DeployOptions
+from app.services import quotas
+from app.services.apps import admission
+from app.services.apps.placement import AUTOMATIC, DeployOptions
 from app.validation import MAX_ID
 
 DNS_LABEL = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"

@@ -1,13 +1,15 @@
 """Catalog views: the list of apps (category filter, search), one app's page, its deploy form."""
 
-from flask import redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.apps import bp
+from app import jobs
 from app.apps.forms import INPUT_PREFIX, deploy_form, show_refusal
 from app.exceptions import AppServiceError
-from app.services import catalog, deploy_options, deploys
+from app.services.apps import catalog, deploys, placement
 from app.validation import MAX_ID, int_arg
+
+bp = Blueprint("apps", __name__)
 
 
 @bp.get("/apps")
@@ -51,7 +53,7 @@ def deploy(app_id: str):
     An invalid one comes back with field messages, and nothing is created anywhere.
     """
     spec = catalog.get(app_id)
-    options = deploy_options.options_for(spec)
+    options = placement.options_for(spec)
     form = deploy_form(spec, options, **_earlier_values(spec))
     if request.method == "POST":
         # A form submitted twice: its deploy exists already (its name is now taken).
@@ -64,8 +66,9 @@ def deploy(app_id: str):
         making = "new VM" if spec.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
         try:
             app = deploys.start(
-                current_user, spec, wanted, form.request_key.data, options.resources, making
-            )
+                current_user, spec, wanted, form.request_key.data, options.resources,
+                jobs.run_app, making,
+            )  # fmt: skip
             return redirect(url_for("myapps.show", deployed_id=app.id))
         except AppServiceError as refusal:
             status = show_refusal(form, refusal)

@@ -1,7 +1,5 @@
 """The audit log page."""
 
-from flask import Blueprint
+from app.audit.routes import bp
 
-bp = Blueprint("audit", __name__)
-
-from app.audit import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

@@ -1,12 +1,13 @@
 """Audit log view: admins see and filter everything; users see their own entries."""
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from app.audit import bp
 from app.services import audit
 from app.services.users import list_users
 from app.validation import date_arg, int_arg
+
+bp = Blueprint("audit", __name__)
 
 
 @bp.get("/audit")

@@ -1,7 +1,5 @@
 """Logging in and out, and changing one's own password."""
 
-from flask import Blueprint
+from app.auth.routes import bp
 
-bp = Blueprint("auth", __name__)
-
-from app.auth import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

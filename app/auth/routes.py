@@ -1,14 +1,15 @@
 """Login, logout and password change views."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.session import safe_next
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.services import login_limits, users
+
+bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -8,9 +8,8 @@ from urllib.parse import urlsplit
 from flask import abort
 from flask_login import LoginManager, current_user, login_required
 
-from app.extensions import db
-from app.models import User
-from app.validation import MAX_ID, has_control_characters
+from app.services.users import user_of_session
+from app.validation import has_control_characters
 
 
 def configure_login_manager(manager: LoginManager) -> None:
@@ -20,20 +19,6 @@ def configure_login_manager(manager: LoginManager) -> None:
     manager.login_message_category = "info"
 
     manager.user_loader(user_of_session)
-
-
-def user_of_session(session_id: str) -> User | None:
-    """The user of a live session, or None once it has ended.
-
-    The session holds User.get_id(), `<id>:<session_version>`: a session whose version is not
-    the user's current one has ended, as has any session of a disabled user."""
-    user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > MAX_ID:
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or str(user.session_version) != version:
-        return None
-    return user
 
 
 def safe_next(target: str | None, default: str) -> str:

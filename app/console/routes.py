@@ -7,13 +7,15 @@ the user may see the guest (404 otherwise, as everywhere).
 
 from __future__ import annotations
 
-from flask import abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user, login_required
 
-from app.console import bp
 from app.extensions import sock
 from app.security import TERMINAL_POLICY, talisman
-from app.services import console_relay, console_sessions, ownership
+from app.services import ownership
+from app.services.console import access, relay
+
+bp = Blueprint("console", __name__)
 
 GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>/console"
 CONSOLE_URL = GUEST_URL + "/<kind>"
@@ -40,8 +42,8 @@ def _page(node: str, guest_type: str, vmid: int, kind: str, guest_types: tuple[s
     guest, _ = ownership.locate(current_user, node, guest_type, vmid)
     if guest.type not in guest_types:
         abort(404)
-    reason = console_sessions.cannot_open(current_user, guest, kind)
-    token = None if reason else console_sessions.issue_token(current_user, guest, kind)
+    reason = access.cannot_open(current_user, guest, kind)
+    token = None if reason else access.issue_token(current_user, guest, kind)
     return render_template(f"console/{kind}.html", guest=guest, token=token, reason=reason)
 
 
@@ -55,7 +57,7 @@ def refuse_foreign_sockets():
         abort(403, description="Log in to open a console.")
     if request.headers.get("Origin") != request.host_url.rstrip("/"):
         abort(403, description="A console opens from the portal's own pages only.")
-    grant = console_sessions.read_token(request.args.get("token", ""))
+    grant = access.read_token(request.args.get("token", ""))
     args = request.view_args or {}
     wanted = (args.get("node"), args.get("guest_type"), args.get("vmid"), args.get("kind"))
     if args.get("kind") not in ("screen", "terminal"):
@@ -64,7 +66,7 @@ def refuse_foreign_sockets():
         grant.node, grant.guest_type, grant.vmid, grant.kind
     ):  # fmt: skip
         abort(403, description="This console link has expired: open the console again.")
-    if console_sessions.used(grant):
+    if access.used(grant):
         abort(403, description="This console link was used already: open the console again.")
     g.console_guest, _ = ownership.locate(current_user, grant.node, grant.guest_type, grant.vmid)
     g.console_grant = grant
@@ -76,22 +78,22 @@ def socket(ws, node: str, guest_type: str, vmid: int, kind: str):
     console holds this thread: a worker keeps CONSOLES_PER_WORKER at most, and threads for
     pages; a user has CONSOLES_PER_USER at most. Its row is closed and audited however it
     ends."""
-    if not console_relay.worker_slots.take():
-        console_relay.close_quietly(ws, message=BUSY, code=1013)
+    if not relay.worker_slots.take():
+        relay.close_quietly(ws, message=BUSY, code=1013)
         return
     try:
         user, grant = current_user._get_current_object(), g.console_grant
-        session, refusal = console_sessions.open_session(user, grant)
+        session, refusal = access.open_session(user, grant)
         if session is None:
-            console_relay.close_quietly(ws, message=refusal, code=1008)
+            relay.close_quietly(ws, message=refusal, code=1008)
             return
         reason, reference = "broke (see the error reference)", None
         try:
-            reason, reference = console_relay.serve(ws, grant, g.console_guest)
+            reason, reference = relay.serve(ws, grant, g.console_guest)
         finally:
-            console_sessions.close_session(user, session, reason)
+            access.close_session(user, session, reason)
         if reason == "failed":
             note = f" (error reference {reference})" if reference else ""
-            console_relay.close_quietly(ws, f"it could not open{note}", code=1011)
+            relay.close_quietly(ws, f"it could not open{note}", code=1011)
     finally:
-        console_relay.worker_slots.give_back()
+        relay.worker_slots.give_back()

@@ -1,7 +1,5 @@
 """The cluster dashboard and node pages."""
 
-from flask import Blueprint
+from app.dashboard.routes import bp
 
-bp = Blueprint("dashboard", __name__)
-
-from app.dashboard import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

@@ -1,11 +1,12 @@
-"""Dashboard views: thin wrappers over app.services.cluster."""
+"""Dashboard views: thin wrappers over app.services.dashboard."""
 
-from flask import current_app, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask_login import current_user, login_required
 
-from app.dashboard import bp
 from app.exceptions import ProxmoxError
-from app.services import cluster, ownership
+from app.services import dashboard, ownership
+
+bp = Blueprint("dashboard", __name__)
 
 
 @bp.route("/")
@@ -35,15 +36,15 @@ def live():
 
 def _render(template: str):
     resources = ownership.visible_resources(current_user)
-    query, problems = cluster.parse_query(request.args, [n.name for n in resources.nodes])
+    query, problems = dashboard.parse_query(request.args, [n.name for n in resources.nodes])
     return render_template(
         template,
-        dashboard=cluster.build_dashboard(resources, query),
+        dashboard=dashboard.build_dashboard(resources, query),
         query=query,
         problems=problems,
-        statuses=cluster.STATUSES,
-        guest_types=cluster.GUEST_TYPES,
-        sort_keys=cluster.SORT_KEYS,
+        statuses=dashboard.STATUSES,
+        guest_types=dashboard.GUEST_TYPES,
+        sort_keys=dashboard.SORT_KEYS,
         refresh=current_app.config["DASHBOARD_REFRESH_SECONDS"],
     )
 
@@ -52,5 +53,5 @@ def _render(template: str):
 @login_required
 def node(node: str):
     """One node's status and its guests."""
-    node_info, status, guests = cluster.node_page(node, current_user)
+    node_info, status, guests = dashboard.node_page(node, current_user)
     return render_template("dashboard/node.html", node=node_info, status=status, guests=guests)

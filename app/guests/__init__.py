@@ -1,7 +1,6 @@
 """Guest pages: status, config, charts, lifecycle, snapshots, backups and ownership."""
 
-from flask import Blueprint
+from app.guests import backups, config  # noqa: F401 - their views join bp
+from app.guests.routes import bp
 
-bp = Blueprint("guests", __name__)
-
-from app.guests import backups, config, routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

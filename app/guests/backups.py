@@ -7,11 +7,10 @@ from flask import flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from app.exceptions import AppServiceError, ProxmoxError
-from app.guests import bp
 from app.guests.forms import BackupActionForm
-from app.guests.routes import GUEST_URL
+from app.guests.routes import GUEST_URL, bp
 from app.observability.reports import reported_refusal
-from app.services import backups, guests
+from app.services.guests import backups
 from app.services.quotas import QuotaExceeded
 
 
@@ -20,7 +19,7 @@ from app.services.quotas import QuotaExceeded
 def backup_action(node: str, guest_type: str, vmid: int):
     """One operation on one of the guest's listed backups; a task page for restores and
     deletes, the backups page again otherwise (with what went wrong)."""
-    page = guests.load_backups(current_user, node, guest_type, vmid)
+    page = backups.load(current_user, node, guest_type, vmid)
     back = url_for("guests.backups", node=node, guest_type=guest_type, vmid=vmid)
     form = BackupActionForm()
     if not form.validate():

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.guests import bp
 from app.guests.forms import ConfigForm
-from app.guests.routes import GUEST_URL, _page_url
+from app.guests.routes import GUEST_URL, _page_url, bp
 from app.observability.reports import reported_refusal
-from app.services import guest_config, ownership
-from app.services.guest_config import Settings
+from app.services import ownership
+from app.services.guests import settings
+from app.services.guests.settings import Settings
 from app.services.quotas import QuotaExceeded
 
 
@@ -22,7 +22,7 @@ def configure(node: str, guest_type: str, vmid: int):
     guest, host = ownership.locate(current_user, node, guest_type, vmid)
     form = ConfigForm()
     if not form.is_submitted():
-        current = guest_config.read(guest)
+        current = settings.read(guest)
         _fill(form, current, typed=set())
         return render_template("guests/config.html", guest=guest, form=form, current=current)
     outcome = _apply(form, guest, host) if form.validate() else None
@@ -34,16 +34,16 @@ def configure(node: str, guest_type: str, vmid: int):
     if outcome is not None and not (outcome.problems or outcome.stale or form.form_errors):
         flash("Nothing was changed.", "info")
         return redirect(_page_url(guest))
-    current = guest_config.read(guest)
+    current = settings.read(guest)
     if outcome is not None and outcome.stale:
         _fill(form, current, typed=_typed(form))
     return render_template("guests/config.html", guest=guest, form=form, current=current), 400
 
 
-def _apply(form: ConfigForm, guest, host) -> guest_config.Outcome | None:
+def _apply(form: ConfigForm, guest, host) -> settings.Outcome | None:
     """Change the guest; field messages for refusals; None when a quota refused it."""
     try:
-        outcome = guest_config.change(
+        outcome = settings.change(
             current_user, guest, host, _settings(form, ""), _settings(form, "was_"),
             form.digest.data, form.request_key.data,
         )  # fmt: skip
@@ -77,7 +77,7 @@ def _typed(form: ConfigForm) -> set[str]:
     return {name for name in vars(typed) if getattr(typed, name) != getattr(opened, name)}
 
 
-def _fill(form: ConfigForm, current: guest_config.Current, typed: set[str]) -> None:
+def _fill(form: ConfigForm, current: settings.Current, typed: set[str]) -> None:
     """The hidden fields (digest, opened values) from Proxmox now, and the visible ones too —
     but what the user typed stays, so they can check it against the new value and save."""
     form.digest.data = current.digest

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app.auth.session import admin_required
 from app.exceptions import ProxmoxError
-from app.guests import bp
 from app.guests.forms import (
     ActionForm,
     BackupForm,
@@ -17,11 +18,13 @@ from app.guests.forms import (
     SnapshotForm,
     valid_snapshot_name,
 )
+from app.models import Task
 from app.observability.reports import report_proxmox_error
-from app.proxmox import guests as pve
-from app.proxmox.cluster import Guest, Node
-from app.services import addresses, guests, ownership, tasks
+from app.services import ownership, tasks
+from app.services.guests import Guest, Node, actions, addresses, backups, overview
 from app.services.users import list_users
+
+bp = Blueprint("guests", __name__)
 
 GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>"
 
@@ -52,10 +55,7 @@ def ip_addresses(node: str, guest_type: str, vmid: int):
 
 def _render_page(guest: Guest, host: Node, status: int = 200, **forms):
     """The guest page, with any submitted form that needs correcting shown with its errors."""
-    timeframe = request.args.get("timeframe", "hour")
-    if timeframe not in pve.TIMEFRAMES:
-        timeframe = "hour"
-    page = guests.load(guest, host, timeframe)
+    page = overview.load(guest, host, request.args.get("timeframe", "hour"))
     forms.setdefault("snapshot_form", SnapshotForm())
     forms.setdefault("delete_form", DeleteForm())
     owner_form = None
@@ -72,10 +72,10 @@ def _render_page(guest: Guest, host: Node, status: int = 200, **forms):
     )  # fmt: skip
 
 
-def _start(guest: Guest, action: str, form: ActionForm, call, detail: str | None = None):
-    """Start a task for a valid form and follow it; PVE's refusal goes back to the guest page."""
+def _start(guest: Guest, action: str, start: Callable[[], Task]):
+    """Start a valid form's task and follow it; PVE's refusal goes back to the guest page."""
     try:
-        task = tasks.start(current_user, guest, action, call, form.request_key.data, detail)
+        task = start()
     except ProxmoxError as error:
         if error.kind != "api":
             raise  # Proxmox down or refusing the portal: the error page says so
@@ -94,15 +94,14 @@ def _start(guest: Guest, action: str, form: ActionForm, call, detail: str | None
 def power(node: str, guest_type: str, vmid: int, action: str):
     """start, shutdown, stop, reboot, suspend, resume."""
     guest = ownership.find_guest(current_user, node, guest_type, vmid)
-    if action not in pve.LIFECYCLE[guest.type]:
+    if not actions.is_power_action(guest.type, action):
         abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(_page_url(guest))
-    return _start(
-        guest, action, form, lambda c: pve.lifecycle(c, guest.node, guest.type, guest.vmid, action)
-    )
+    key = form.request_key.data
+    return _start(guest, action, lambda: actions.power(current_user, guest, action, key))
 
 
 @bp.post(GUEST_URL + "/delete")
@@ -113,9 +112,8 @@ def delete(node: str, guest_type: str, vmid: int):
     form = DeleteForm()
     if form.validate_on_submit():
         if form.confirm_name.data.strip() == guest.name:
-            return _start(
-                guest, "delete", form, lambda c: pve.destroy(c, guest.node, guest.type, vmid)
-            )
+            key = form.request_key.data
+            return _start(guest, "delete", lambda: actions.delete(current_user, guest, key))
         form.confirm_name.errors = [f"Type {guest.name} exactly to delete this guest."]
     return _render_page(guest, host, status=400, delete_form=form)
 
@@ -128,15 +126,13 @@ def create_snapshot(node: str, guest_type: str, vmid: int):
     form = SnapshotForm()
     if not form.validate_on_submit():
         return _render_page(guest, host, status=400, snapshot_form=form)
-    name = form.name.data
-
-    def call(client):
-        return pve.create_snapshot(
-            client, guest.node, guest.type, vmid, name, form.description.data or "",
-            with_ram=form.with_ram.data and guest.status == "running",
-        )  # fmt: skip
-
-    return _start(guest, "snapshot", form, call, detail=f"snapshot {name}")
+    return _start(
+        guest, "snapshot",
+        lambda: actions.snapshot(
+            current_user, guest, form.name.data, form.description.data or "",
+            bool(form.with_ram.data), form.request_key.data,
+        ),
+    )  # fmt: skip
 
 
 @bp.post(GUEST_URL + "/snapshots/<name>/<operation>")
@@ -144,38 +140,36 @@ def create_snapshot(node: str, guest_type: str, vmid: int):
 def snapshot_operation(node: str, guest_type: str, vmid: int, name: str, operation: str):
     """Roll back to, or delete, one snapshot."""
     guest = ownership.find_guest(current_user, node, guest_type, vmid)
-    calls = {"rollback": pve.rollback_snapshot, "delete": pve.delete_snapshot}
-    if operation not in calls or not valid_snapshot_name(name):
+    if operation not in actions.SNAPSHOT_OPERATIONS or not valid_snapshot_name(name):
         abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(_page_url(guest))
-    action = "rollback" if operation == "rollback" else "delsnapshot"
+    key = form.request_key.data
     return _start(
-        guest, action, form, lambda c: calls[operation](c, guest.node, guest.type, vmid, name),
-        detail=f"snapshot {name}",
-    )  # fmt: skip
+        guest,
+        actions.SNAPSHOT_OPERATIONS[operation],
+        lambda: actions.snapshot_operation(current_user, guest, name, operation, key),
+    )
 
 
-@bp.route(GUEST_URL + "/backups", methods=["GET", "POST"])
+@bp.route(GUEST_URL + "/backups", methods=["GET", "POST"], endpoint="backups")
 @login_required
-def backups(node: str, guest_type: str, vmid: int):
+def backups_page(node: str, guest_type: str, vmid: int):
     """The guest's backups, and a form to back it up now."""
-    page = guests.load_backups(current_user, node, guest_type, vmid)
+    page = backups.load(current_user, node, guest_type, vmid)
     form = BackupForm()
     form.storage.choices = [SelectChoice(s["storage"], s["storage"]) for s in page.storages]
     if request.method == "POST":
         if form.validate_on_submit():
-            guest = page.guest
-
-            def call(client):
-                return pve.backup_now(
-                    client, guest.node, vmid, form.storage.data, form.mode.data,
-                    form.compress.data,
-                )  # fmt: skip
-
-            return _start(guest, "backup", form, call, detail=f"to {form.storage.data}")
+            return _start(
+                page.guest, "backup",
+                lambda: backups.back_up_now(
+                    current_user, page.guest, form.storage.data, form.mode.data,
+                    form.compress.data, form.request_key.data,
+                ),
+            )  # fmt: skip
         return render_template("guests/backups.html", page=page, form=form), 400
     return render_template("guests/backups.html", page=page, form=form)
 

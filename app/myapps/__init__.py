@@ -1,7 +1,5 @@
 """My apps: the apps people deployed, each with its progress, outputs and guest."""
 
-from flask import Blueprint
+from app.myapps.routes import bp
 
-bp = Blueprint("myapps", __name__)
-
-from app.myapps import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

@@ -1,18 +1,19 @@
 """My apps views: the list (admins: everyone's, by owner), an app's page, its live progress."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import jobs
 from app.apps.forms import show_refusal
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.guests.forms import ActionForm
-from app.myapps import bp
 from app.myapps.forms import CloneForm
-from app.proxmox import get_client
-from app.proxmox.cluster import cluster_resources
-from app.services import catalog, deploys, quotas
+from app.services import quotas
+from app.services.apps import catalog, deploys
 from app.services.users import list_users
 from app.validation import MAX_ID, int_arg
+
+bp = Blueprint("myapps", __name__)
 
 
 @bp.get("/my-apps")
@@ -42,7 +43,7 @@ def show(deployed_id: int):
 def _render(app, clone_form: CloneForm | None = None) -> str:
     page, guest_problem, cluster = None, None, None
     if app.status in ("running", "stopped"):
-        cluster = cluster_resources(get_client())  # the guest and the clone's nodes, one call
+        cluster = deploys.cluster_now()  # the guest and the clone's nodes, one call
         try:
             timeframe = request.args.get("timeframe", "hour")
             page = deploys.guest_page(current_user, app, timeframe, cluster)
@@ -133,7 +134,7 @@ def clone(deployed_id: int):
     earlier = deploys.started_by(current_user, form.request_key.data or "")
     if earlier is not None:
         return redirect(url_for("myapps.show", deployed_id=earlier.id))
-    resources = cluster_resources(get_client())
+    resources = deploys.cluster_now()
     form.node.choices = _clone_nodes(source, resources)
     size = deploys.size_now(source, resources)  # the copy has (and counts) what is there now
     status = 400
@@ -141,7 +142,7 @@ def clone(deployed_id: int):
         try:
             copy = deploys.clone(
                 current_user, source, size, form.name.data, form.node.data,
-                form.request_key.data, resources,
+                form.request_key.data, resources, jobs.run_app,
             )  # fmt: skip
             return redirect(url_for("myapps.show", deployed_id=copy.id))
         except AppServiceError as refusal:
@@ -159,7 +160,7 @@ def delete(deployed_id: int):
         flash("The form expired; please try again.", "error")
     else:
         try:
-            deploys.delete(current_user, app)
+            deploys.delete(current_user, app, jobs.run_app)
             flash(f"Deleting {app.name}: its guest is being removed.", "success")
         except AppServiceError as refusal:
             flash(refusal.message, "error")

@@ -1,19 +1,22 @@
-"""Proxmox tasks the portal starts: one per submitted form, followed until they end.
+"""Proxmox tasks the portal starts, pages and deploys alike: one lifecycle.
 
-Starting: the Task row is claimed by its form's request key first, so a double-submitted form
-starts one task, not two. Following: one Proxmox call per poll (the log from the last line
+A task is recorded (a Task row, claimed by its form's request key, so a double-submitted form
+starts one task, not two), begun (the Proxmox call; the UPID kept), checked or followed until
+it has stopped, and finished (the outcome saved; a failure reported once, or raised to the
+deploy that waits for it). Following: one Proxmox call per poll (the log from the last line
 seen); PVE's last line, `TASK OK` / `TASK WARNINGS: n` / `TASK ERROR: ...`, ends the task.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.exceptions import NotFoundError, ProxmoxError
+from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
 from app.models import Task, User, utcnow
 from app.observability.reports import report_proxmox_error
@@ -50,17 +53,40 @@ def start(
     return launch(user, task, call, detail)
 
 
+def new(
+    user_id: int | None, action: str, node: str, guest_type: str, vmid: int, request_key: str,
+    app_id: int | None = None, claim: dict | None = None,
+) -> Task:  # fmt: skip
+    """A pending Task, added to the session (the caller commits it before `begin`)."""
+    task = Task(
+        request_key=request_key, user_id=user_id, action=action, node=node,
+        guest_type=guest_type, vmid=vmid, app_id=app_id, claim=claim,
+    )  # fmt: skip
+    db.session.add(task)
+    return task
+
+
 def record(
     user: User, guest: Guest, action: str, request_key: str, claim: dict | None = None
 ) -> Task:
-    """A pending Task for this form, added to the session (the caller commits it)."""
-    task = Task(
-        request_key=request_key, user_id=user.id, action=action, node=guest.node,
-        guest_type=guest.type, vmid=guest.vmid, claim=claim,
-    )  # fmt: skip
-    db.session.add(task)
+    """A pending Task for this form on guest (the caller commits it)."""
+    task = new(user.id, action, guest.node, guest.type, guest.vmid, request_key, claim=claim)
     ownership.forget_if_reused(guest)
     return task
+
+
+def begin(task: Task, call: Callable[[ProxmoxClient], str | None], client: ProxmoxClient) -> bool:
+    """Make a recorded task's Proxmox call. True: it runs in Proxmox (its UPID is kept);
+    False: Proxmox did it at once, without a task. A call that raises started nothing: the
+    row is deleted (the caller commits) and the error goes on."""
+    try:
+        upid = call(client)
+    except Exception:
+        db.session.delete(task)
+        raise
+    if upid:
+        task.upid, task.status = str(upid), "running"
+    return bool(upid)
 
 
 def launch(
@@ -69,17 +95,14 @@ def launch(
     """Make the Proxmox call of a recorded (committed) task and audit it; see `start`."""
     target = audit.target_of(task.guest_type, task.vmid, task.node)
     try:
-        upid = call(get_client())
-    except Exception as error:
-        db.session.delete(task)  # nothing was started: free the form's key
+        running = begin(task, call, get_client())
+    except Exception as error:  # nothing was started, and the form's key is free again
         if isinstance(error, ProxmoxError):
             result = "refused" if error.kind == "api" else "failed"
             audit.record(user, task.action, target, result, error.public_message)
         db.session.commit()
         raise
-    if upid:
-        task.upid, task.status = str(upid), "running"
-    else:
+    if not running:
         task.status, task.exit_status, task.ended_at = "stopped", "OK", utcnow()
     audit.record(user, task.action, target, "started", detail, task)
     db.session.commit()
@@ -123,9 +146,7 @@ def follow(task: Task, start: int = 0, quiet: int = 0) -> Progress:
         return Progress(task, [], start)
     client = get_client()
     if task.status == "running" and quiet >= QUIET_POLLS:
-        status = pve_guests.task_status(client, task.node, task.upid)
-        if status.get("status") == "stopped":
-            finish(task, str(status.get("exitstatus") or "unknown"))
+        check(task, client)
         return Progress(task, [], start)
     entries = pve_guests.task_log(client, task.node, task.upid, start)
     lines = [str(entry.get("t", "")) for entry in entries]
@@ -146,6 +167,39 @@ def exit_status_in(lines: list[str]) -> str | None:
     if last.startswith("TASK ERROR: "):
         return last.removeprefix("TASK ERROR: ")
     return None
+
+
+def check(task: Task, client: ProxmoxClient) -> bool:
+    """One status call for a running task; finishes it when Proxmox says it has stopped
+    (True then)."""
+    status = pve_guests.task_status(client, task.node, str(task.upid))
+    if status.get("status") != "stopped":
+        return False
+    finish(task, str(status.get("exitstatus") or "unknown"))
+    return True
+
+
+def wait(task: Task, client: ProxmoxClient, timeout: float, pause: Callable[[], None]) -> None:
+    """Poll until the task has stopped, calling pause() between polls; its `failure` is
+    raised if it failed, AppServiceError if it did not end within timeout seconds."""
+    if task.upid is None:
+        return
+    deadline = time.monotonic() + timeout
+    while task.status != "stopped" and not check(task, client):
+        if time.monotonic() > deadline:
+            raise AppServiceError(f"The {task.action} task did not end in time.")
+        pause()
+    if task.failed:
+        raise failure(task)
+
+
+def failure(task: Task) -> ProxmoxError:
+    """The error of a task that failed, with PVE's exit status as its message."""
+    return ProxmoxError(
+        f"The {task.action} task of {task.guest_type}/{task.vmid} failed: {task.exit_status}",
+        kind="task", pve_message=task.exit_status, node=task.node, vmid=task.vmid,
+        upid=task.upid,
+    )  # fmt: skip
 
 
 def finish(task: Task, exit_status: str) -> None:
@@ -171,17 +225,7 @@ def finish(task: Task, exit_status: str) -> None:
         _give_restored_guest(task)
     db.session.commit()
     if changed and task.failed and task.app_id is None:
-        report_proxmox_error(
-            ProxmoxError(
-                f"The {task.action} task of {task.guest_type}/{task.vmid} failed: {exit_status}",
-                kind="task",
-                pve_message=exit_status,
-                node=task.node,
-                vmid=task.vmid,
-                upid=task.upid,
-            ),  # fmt: skip
-            started_by=task.user,
-        )
+        report_proxmox_error(failure(task), started_by=task.user)
 
 
 def _give_restored_guest(task: Task) -> None:
@@ -218,14 +262,11 @@ def sync_running() -> int:
     client = get_client()
     for task in running:
         try:
-            status = pve_guests.task_status(client, task.node, str(task.upid))
+            ended += check(task, client)
         except ProxmoxError as error:
             if error.kind != "api":  # Proxmox itself is away: no use asking about the rest
                 raise
-            continue  # e.g. its node is offline (595): ask again next time
-        if status.get("status") == "stopped":
-            finish(task, str(status.get("exitstatus") or "unknown"))
-            ended += 1
+            # e.g. its node is offline (595): ask again next time
     return ended
 
 

@@ -1,4 +1,5 @@
-"""Accounts: logging in, creating users, roles, enabling and disabling, passwords."""
+"""Accounts: logging in, creating users, roles, enabling and disabling, passwords, and whether
+a session is still live."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import ROLES, User, password_hash_method, utcnow
 from app.services import audit
+from app.validation import MAX_ID
 
 
 @cache
@@ -134,3 +136,17 @@ def set_password(user: User, new: str) -> None:
     user.set_password(new)
     user.end_sessions()
     db.session.commit()
+
+
+def user_of_session(session_id: str) -> User | None:
+    """The user of a live session, or None once it has ended.
+
+    The session holds User.get_id(), `<id>:<session_version>`: a session whose version is not
+    the user's current one has ended, as has any session of a disabled user."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or int(user_id) > MAX_ID:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user

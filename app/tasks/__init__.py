@@ -1,7 +1,5 @@
 """Task pages: live progress and log of each task, and task lists."""
 
-from flask import Blueprint
+from app.tasks.routes import bp
 
-bp = Blueprint("tasks", __name__)
-
-from app.tasks import routes  # noqa: E402,F401 - registers the views on bp
+__all__ = ["bp"]

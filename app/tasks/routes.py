@@ -1,12 +1,13 @@
 """Task views: a page per task that follows it live (htmx), and the list of tasks."""
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from app.exceptions import ProxmoxError
 from app.services import tasks
-from app.tasks import bp
 from app.validation import MAX_ID, int_arg
+
+bp = Blueprint("tasks", __name__)
 
 
 @bp.get("/tasks")

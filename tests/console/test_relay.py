@@ -9,7 +9,7 @@ import pytest
 
 from app.exceptions import ProxmoxError
 from app.proxmox import console, get_client
-from app.services.console import ConsoleError, Stream, log_in_at_proxmox
+from app.services.console.rfb import ConsoleError, Stream, log_in_at_proxmox
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE
 
 # A 4x2 screen: the fake sends it in raw encoding, 32 bits per pixel, as blue, green, red, 0.

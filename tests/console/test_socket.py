@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 from app.extensions import db
 from app.models import AuditEntry, ConsoleSession
 from app.services import ownership, users
-from app.services.console import Stream
+from app.services.console.rfb import Stream
 from scripts.demo_vnc import demo_screen
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, log_in
 from tests.console.conftest import SCREEN, signed_in, socket_path

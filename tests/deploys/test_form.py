@@ -8,7 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import App
 from app.proxmox.cluster import Node, Storage
-from app.services.deploy_options import AUTOMATIC, DeployOptions
+from app.services.apps.placement import AUTOMATIC, DeployOptions
 from tests.conftest import TOKEN_VALUE, log_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 

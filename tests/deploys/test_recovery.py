@@ -10,7 +10,7 @@ import pytest
 from app import jobs
 from app.extensions import db
 from app.models import App, AuditEntry, utcnow
-from app.services import deploy_runner
+from app.services.apps.deploy import runner as deploy_runner
 from tests.conftest import ADMIN_PASSWORD, log_in, signed_in
 from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
 

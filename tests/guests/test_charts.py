@@ -1,6 +1,6 @@
 """Usage charts from rrddata, drawn as SVG on the server."""
 
-from app.services.charts import HEIGHT, WIDTH, build_charts
+from app.services.guests.charts import HEIGHT, WIDTH, build_charts
 from tests.guests.conftest import url
 
 T0 = 1_795_900_000

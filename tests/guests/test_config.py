@@ -176,7 +176,7 @@ def test_forged_opened_values_change_nothing_beyond_the_quota(app, guests, assig
 def test_a_change_landing_between_the_check_and_the_write_is_refused_by_its_digest(
     app, admin_client, guests, monkeypatch
 ):
-    from app.services import guest_config
+    from app.services.guests import settings as guest_config
 
     read = guest_config._current
 

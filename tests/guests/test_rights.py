@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.proxmox.cluster import Guest
-from app.services.rights import Rights
+from app.services.guests.rights import Rights
 from tests.conftest import TOKEN_VALUE
 from tests.guests.conftest import pve_calls, url
 

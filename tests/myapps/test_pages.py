@@ -94,7 +94,7 @@ def test_the_catalog_page_offers_deploy_and_the_nav_links_my_apps(app, pve):
 
 
 def test_a_poll_during_a_running_step_makes_one_proxmox_call(app, pve, monkeypatch):
-    from app.services import deploy_runner
+    from app.services.apps.deploy import runner as deploy_runner
     from tests.deploys.test_recovery import WorkerKilled
 
     monkeypatch.setattr(jobs, "run_app", lambda app_id: None)

@@ -1,9 +1,12 @@
-"""A guest's backups, beyond making them: restore over the guest or as a new one, delete,
-protect. Each acts only on a backup listed for this guest (never on a volume id from a form
-alone); restores and deletes are Proxmox tasks followed like any other; all are audited.
+"""All of a guest's backups: the backups page, backing up now, and restoring (over the guest
+or as a new one), deleting and protecting a backup. Each acts only on a backup listed for this
+guest (never on a volume id from a form alone); backups, restores and deletes are Proxmox tasks
+followed like any other; all are audited.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -13,8 +16,42 @@ from app.models import Task, User
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
-from app.services import audit, quotas, tasks, vmids
-from app.services.guests import BackupsPage
+from app.services import audit, ownership, quotas, tasks, vmids
+
+
+@dataclass
+class BackupsPage:
+    """Where the guest's node can write backups, and the guest's backups there."""
+
+    guest: Guest
+    storages: list[dict]
+    backups: list[dict]
+
+
+def load(user: User, node: str, guest_type: str, vmid: int) -> BackupsPage:
+    """The backups page of a guest user may see: one call for the node's backup storages, then
+    one per such storage (a handful)."""
+    guest = ownership.find_guest(user, node, guest_type, vmid)
+    client = get_client()
+    storages = [s for s in pve_guests.backup_storages(client, node) if s.get("active", 1)]
+    found = [
+        {**volume, "storage": storage["storage"]}
+        for storage in storages
+        for volume in pve_guests.backups(client, node, storage["storage"], vmid)
+    ]
+    found.sort(key=lambda v: v.get("ctime") or 0, reverse=True)
+    return BackupsPage(guest=guest, storages=storages, backups=found)
+
+
+def back_up_now(
+    user: User, guest: Guest, storage: str, mode: str, compress: str, request_key: str
+) -> Task:
+    """Back the guest up to storage now (a task, once per request_key)."""
+    return tasks.start(
+        user, guest, "backup",
+        lambda c: pve_guests.backup_now(c, guest.node, guest.vmid, storage, mode, compress),
+        request_key, detail=f"to {storage}",
+    )  # fmt: skip
 
 
 def find(page: BackupsPage, volid: str) -> dict:

@@ -2,54 +2,19 @@
 
 VM: reserve a VMID, copy (a full clone; PVE clones a running VM as it is), start, wait for the
 address, finish. Container: the same, but a running container is copied from a temporary
-snapshot, which is removed afterwards — and on failure (app.services.deploy_teardown).
+snapshot, which is removed afterwards — and on failure (teardown.py).
 The source is left as it was: its config digest does not change.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from app.exceptions import AppServiceError
 from app.models import App, AppStep
 from app.proxmox import deploys as pve_deploys
 from app.proxmox import guests as pve_guests
-from app.services import deploy_steps
-
-if TYPE_CHECKING:
-    from app.services.deploy_runner import Deploy
-
-STEPS = {
-    "qemu": (
-        ("reserve", "Reserve a VMID"),
-        ("copy", "Clone the source VM"),
-        ("start", "Start the VM"),
-        ("wait", "Wait for the guest agent and an address"),
-        ("finish", "Fill in the outputs"),
-    ),
-    "lxc": (
-        ("reserve", "Reserve a VMID"),
-        ("snapshot", "Snapshot the running source"),
-        ("copy", "Clone the source container"),
-        ("unsnapshot", "Remove the temporary snapshot"),
-        ("start", "Start the container"),
-        ("wait", "Wait for an address"),
-        ("finish", "Fill in the outputs"),
-    ),
-}
-
-
-def plan(guest_type: str) -> list[AppStep]:
-    """The steps of a clone, pending."""
-    return [
-        AppStep(position=i, name=name, label=label, status="pending")
-        for i, (name, label) in enumerate(STEPS[guest_type])
-    ]
-
-
-def snapshot_name(app: App) -> str:
-    """The temporary snapshot a clone of a running container is made from."""
-    return f"portal-clone-{app.id}"
+from app.services.apps.deploy.context import Deploy
+from app.services.apps.deploy.plans import snapshot_name
+from app.services.apps.deploy.steps import claim_and_create
 
 
 def source_of(deploy: Deploy) -> App:
@@ -91,7 +56,7 @@ def copy(deploy: Deploy, step: AppStep) -> None:
     else:
         params["name"] = app.name
     path = f"nodes/{source.node}/{app.guest_type}/{int(source.vmid or 0)}/clone"
-    deploy_steps.claim_and_create(
+    claim_and_create(
         deploy, step, "clone",
         lambda vmid: deploy.client.request("POST", path, newid=vmid, **params), on=source,
     )  # fmt: skip

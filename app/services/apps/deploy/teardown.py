@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import update
@@ -22,13 +21,12 @@ from app.observability import reports
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
-from app.services import audit, clone_steps, deploy_steps, ownership
-
-if TYPE_CHECKING:
-    from app.services.deploy_runner import Deploy
+from app.services import audit, ownership
+from app.services.apps.deploy.clone import drop_snapshot
+from app.services.apps.deploy.context import Deploy
+from app.services.apps.deploy.plans import FAILED_TAG, TAG
 
 log = logging.getLogger(__name__)
-FAILED_TAG = "portal-failed"
 
 
 def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
@@ -118,7 +116,7 @@ def _clean_up(deploy: Deploy) -> tuple[str, bool]:
     app = deploy.app
     try:
         if app.source_id is not None:  # a clone: its source's temporary snapshot goes too
-            clone_steps.drop_snapshot(deploy, AppStep(name="unsnapshot", label="", position=-1))
+            drop_snapshot(deploy, AppStep(name="unsnapshot", label="", position=-1))
         guest = _own_guest(deploy)
         if guest is None:
             return "", False
@@ -126,7 +124,7 @@ def _clean_up(deploy: Deploy) -> tuple[str, bool]:
         if app.keep_on_failure:
             pve.set_config(
                 deploy.client, app.node, app.guest_type, guest.vmid,
-                tags=f"{deploy_steps.TAG};{app.catalog_id};{FAILED_TAG}",
+                tags=f"{TAG};{app.catalog_id};{FAILED_TAG}",
             )  # fmt: skip
             return (
                 f"The guest ({app.guest_type}/{guest.vmid}) was kept, stopped, for inspection.",

@@ -1,17 +1,10 @@
-"""What each step of a deploy does, through the Proxmox API only.
-
-A VM app: reserve a VMID, full-clone the template, configure (resources, cloud-init,
-description, tags), grow the disk, start, wait for the guest agent's address, run the
-provisioning commands, finish (outputs). A container app: reserve, create from the ostemplate,
-configure, start, wait for its address, finish. app.services.deploy_runner runs them in order,
-in the worker, and resumes or fails them when a worker dies.
-"""
+"""What each step of a deploy does, through the Proxmox API only (the steps in order are in
+plans.py; runner.py runs them in the worker, and resumes or fails them when a worker dies)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from flask import current_app
 
@@ -21,42 +14,10 @@ from app.models import App, AppStep
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
-from app.services import addresses, ownership, vmids
-
-if TYPE_CHECKING:
-    from app.services.deploy_runner import Deploy
-
-TAG = "portal-app"
-HIDDEN = "********"
-VM_STEPS = (
-    ("reserve", "Reserve a VMID"),
-    ("clone", "Clone the template"),
-    ("configure", "Set resources and cloud-init"),
-    ("resize", "Grow the disk"),
-    ("start", "Start the VM"),
-    ("wait", "Wait for the guest agent and an address"),
-    ("provision", "Run the provisioning commands"),
-    ("finish", "Fill in the outputs"),
-)
-CT_STEPS = (
-    ("reserve", "Reserve a VMID"),
-    ("create", "Create the container"),
-    ("configure", "Set the description and tags"),
-    ("start", "Start the container"),
-    ("wait", "Wait for an address"),
-    ("finish", "Fill in the outputs"),
-)
-
-
-def plan(guest_type: str, has_provisioning: bool) -> list[AppStep]:
-    """The steps of a deploy, pending."""
-    steps = VM_STEPS if guest_type == "qemu" else CT_STEPS
-    return [
-        AppStep(position=i, name=name, label=label, status="pending")
-        for i, (name, label) in enumerate(
-            s for s in steps if s[0] != "provision" or has_provisioning
-        )
-    ]
+from app.services import ownership, vmids
+from app.services.apps.deploy.context import Deploy
+from app.services.apps.deploy.plans import TAG
+from app.services.guests import addresses
 
 
 def reserve(deploy: Deploy, step: AppStep) -> None:
@@ -246,5 +207,3 @@ RUN: dict[str, Callable[[Deploy, AppStep], None]] = {
     "reserve": reserve, "clone": clone, "create": create, "configure": configure,
     "resize": resize, "start": start, "wait": wait, "provision": provision, "finish": finish,
 }  # fmt: skip
-# Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
-NOT_REPEATABLE = ("clone", "create", "provision", "copy")

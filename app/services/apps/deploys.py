@@ -1,25 +1,31 @@
-"""Apps deployed from the catalog, as the web side sees them: start, list, follow, delete.
+"""Apps deployed from the catalog, as the web side sees them: start, clone, list, follow,
+delete.
 
-Starting a deploy writes the App and its steps and queues a job (app/jobs.py); everything
-else happens in the worker (app.services.deploy_runner). Secret inputs are sealed before they
-are written (app.services.secrets).
+Starting a deploy writes the App and its steps, then hands the App's id to `queue` (the view
+passes app.jobs.run_app); everything else happens in the worker (deploy/runner.py). Secret
+inputs are sealed before they are written (secret_inputs.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app import jobs
 from app.catalog import CatalogApp
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import App, User
-from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import ClusterResources
-from app.services import admission, audit, clone_steps, deploy_steps, guests, ownership, secrets
+from app.proxmox import get_client
+from app.proxmox.cluster import ClusterResources, cluster_resources
+from app.services import audit, ownership
 from app.services import tasks as task_service
+from app.services.apps import admission, secret_inputs
+from app.services.apps.deploy.plans import clone_plan, deploy_plan
+from app.services.guests import overview
+
+Queue = Callable[[int], object]  # hands an App's id to the worker (app.jobs.run_app)
 
 
 @dataclass
@@ -44,7 +50,7 @@ def started_by(user: User, request_key: str) -> App | None:
 
 def start(
     user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str,
-    resources: ClusterResources, operation: str = "deploy",
+    resources: ClusterResources, queue: Queue, operation: str = "deploy",
 ) -> App:  # fmt: skip
     """Record the deploy and queue it (once per request_key); returns the App.
 
@@ -67,21 +73,21 @@ def start(
         cores=wanted.cores, memory=wanted.memory, disk=wanted.disk,
         inputs={k: v for k, v in wanted.inputs.items() if k not in secret_names},
         outputs=[], keep_on_failure=wanted.keep_on_failure, status="deploying", attempts=0,
-        sealed_secrets=secrets.seal(
+        sealed_secrets=secret_inputs.seal(
             {k: str(v) for k, v in wanted.inputs.items() if k in secret_names and v}
         ),
-        steps=deploy_steps.plan(spec.guest_type, bool(spec.provision)),
+        steps=deploy_plan(spec.guest_type, bool(spec.provision)),
     )  # fmt: skip
     db.session.add(app)
     audit.record(user, "deploy", f"{spec.id} {wanted.name} on {wanted.node}", "started")
     db.session.commit()
-    jobs.run_app(app.id)  # after the commit: the worker must find the row
+    queue(app.id)  # after the commit: the worker must find the row
     return app
 
 
 def clone(
     user: User, source: App, size: Size, name: str, node: str, request_key: str,
-    resources: ClusterResources,
+    resources: ClusterResources, queue: Queue,
 ) -> App:  # fmt: skip
     """Record a clone of source (its catalog id, non-secret inputs, the size its guest has now;
     a new name) and queue it; admitted like a deploy (see `start`). The caller checked the
@@ -103,13 +109,13 @@ def clone(
         guest_type=source.guest_type, node=node, storage=source.storage, cores=size.cores,
         memory=size.memory, disk=size.disk, inputs=dict(source.inputs), outputs=[],
         keep_on_failure=False, status="deploying", attempts=0, source_id=source.id,
-        steps=clone_steps.plan(source.guest_type),
+        steps=clone_plan(source.guest_type),
     )  # fmt: skip
     source.clone_error = None
     db.session.add(app)
     audit.record(user, "clone", f"{source.catalog_id} {source.name} to {name} on {node}", "started")
     db.session.commit()
-    jobs.run_app(app.id)
+    queue(app.id)
     return app
 
 
@@ -131,7 +137,7 @@ def get_for(user: User, app_id: int) -> App:
     return app
 
 
-def delete(user: User, app: App) -> None:
+def delete(user: User, app: App, queue: Queue) -> None:
     """Queue the removal of the app's guest; the app is marked deleted when it is gone."""
     if app.busy:
         raise AppServiceError(f"{app.name} is {app.status}; wait until that has ended.")
@@ -140,16 +146,16 @@ def delete(user: User, app: App) -> None:
     app.status, app.lease_until, app.attempts, app.error = "deleting", None, 0, None
     audit.record(user, "delete-app", f"{app.catalog_id} {app.name}", "started")
     db.session.commit()
-    jobs.run_app(app.id)
+    queue(app.id)
 
 
-def guest_page(user: User, app: App, timeframe: str, cluster: ClusterResources) -> guests.GuestPage:
+def guest_page(
+    user: User, app: App, timeframe: str, cluster: ClusterResources
+) -> overview.GuestPage:
     """The guest page's data for the app's guest (NotFoundError when it is gone)."""
-    if timeframe not in pve_guests.TIMEFRAMES:
-        timeframe = "hour"
     vmid = int(app.vmid or 0)
     guest, host = ownership.locate(user, app.node, app.guest_type, vmid, cluster)
-    return guests.load(guest, host, timeframe)
+    return overview.load(guest, host, timeframe)
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,11 @@ class Size:
     cores: int
     memory: int
     disk: int
+
+
+def cluster_now() -> ClusterResources:
+    """The whole cluster, in one call: where an app's guest and a clone's nodes are."""
+    return cluster_resources(get_client())
 
 
 def size_now(app: App, cluster: ClusterResources) -> Size:

@@ -25,8 +25,8 @@ from app.proxmox import console as pve_console
 from app.proxmox import get_client
 from app.proxmox.cluster import Guest
 from app.proxmox.console import SocketClosed as ProxmoxClosed
-from app.services.console import BrowserError, ConsoleError, open_terminal, open_vnc
-from app.services.console_sessions import Grant, still_signed_in
+from app.services.console.access import Grant, still_signed_in
+from app.services.console.rfb import BrowserError, ConsoleError, open_terminal, open_vnc
 
 CHECK_SECONDS = 2.0
 

@@ -15,13 +15,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.session import user_of_session
 from app.extensions import db
 from app.models import ConsoleSession, User, utcnow
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
 from app.services import audit, locks
+from app.services.users import user_of_session
 
 TOKEN_SECONDS = 60
 

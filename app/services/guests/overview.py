@@ -15,8 +15,9 @@ from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, Node
 from app.proxmox.parallel import at_once
-from app.services import ownership, rights, tasks
-from app.services.charts import Chart, build_charts
+from app.services import ownership, tasks
+from app.services.guests import rights
+from app.services.guests.charts import Chart, build_charts
 
 DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|mp)\d+$|^rootfs$")
 NET_KEY = re.compile(r"^net\d+$")
@@ -68,7 +69,10 @@ class GuestPage:
 
 
 def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
-    """The page of a guest found by ownership.locate (which made the first call)."""
+    """The page of a guest found by ownership.locate (which made the first call), with charts
+    over timeframe (`hour` when it is not one of PVE's)."""
+    if timeframe not in pve_guests.TIMEFRAMES:
+        timeframe = "hour"
     node, guest_type, vmid = guest.node, guest.type, guest.vmid
     if not host.online:  # PVE would answer every call with 595 "No route to host"
         return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
@@ -147,26 +151,3 @@ def snapshot_tree(entries: list[dict]) -> list[Snapshot]:
 def _snapshot_order(entry: dict) -> tuple:
     # "current" (no snaptime) comes after the real snapshots at its level.
     return (entry.get("name") == "current", entry.get("snaptime") or 0, str(entry.get("name")))
-
-
-@dataclass
-class BackupsPage:
-    """Where the guest's node can write backups, and the guest's backups there."""
-
-    guest: Guest
-    storages: list[dict]
-    backups: list[dict]
-
-
-def load_backups(user: User, node: str, guest_type: str, vmid: int) -> BackupsPage:
-    """One call for the node's backup storages, then one per such storage (a handful)."""
-    guest = ownership.find_guest(user, node, guest_type, vmid)
-    client = get_client()
-    storages = [s for s in pve_guests.backup_storages(client, node) if s.get("active", 1)]
-    found = [
-        {**volume, "storage": storage["storage"]}
-        for storage in storages
-        for volume in pve_guests.backups(client, node, storage["storage"], vmid)
-    ]
-    found.sort(key=lambda v: v.get("ctime") or 0, reverse=True)
-    return BackupsPage(guest=guest, storages=storages, backups=found)

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import App
 from app.proxmox import get_client
 from app.proxmox.cluster import GIB, MIB, ClusterResources, Node, Storage, cluster_resources
-from app.services import catalog
+from app.services.apps import catalog
 
 AUTOMATIC = "auto"
 # The content a storage must allow to hold the guest's disks.

@@ -13,7 +13,8 @@ from app.exceptions import AppServiceError
 from app.extensions import db
 from app.models import App, AuditEntry, User, utcnow
 from app.proxmox.cluster import ClusterResources
-from app.services import deploy_options, locks, quotas
+from app.services import locks, quotas
+from app.services.apps import placement
 from app.services.login_limits import window_of
 
 
@@ -32,7 +33,7 @@ def admit(
     `resources`, fetched before); on a refusal the lock is released and it is raised."""
     locks.hold(locks.STARTS)
     try:
-        if deploy_options.name_taken(resources, name):
+        if placement.name_taken(resources, name):
             raise NameTaken(f"The name {name} is taken; choose another.")
         _within_limits(user)
         quotas.check(user, adds, operation, resources)

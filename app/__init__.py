@@ -18,78 +18,77 @@ log = logging.getLogger(__name__)
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the portal. `config` overrides settings read from the environment (tests use it)."""
-    app = Flask(
+    flask_app = Flask(
         __name__,
         template_folder="../templates",
         static_folder="../static",
         instance_path=str(settings.INSTANCE_PATH),
     )
-    load_config(app, config)
-    init_security(app)
-    register_extensions(app)
-    load_app_catalog(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_commands(app)
-    register_template_helpers(app)
-    init_observability(app)
-    return app
+    load_config(flask_app, config)
+    init_security(flask_app)
+    register_extensions(flask_app)
+    load_app_catalog(flask_app)
+    register_blueprints(flask_app)
+    register_errorhandlers(flask_app)
+    register_commands(flask_app)
+    register_template_helpers(flask_app)
+    init_observability(flask_app)
+    return flask_app
 
 
-def load_config(app: Flask, overrides: dict | None) -> None:
+def load_config(flask_app: Flask, overrides: dict | None) -> None:
     """Environment (and .env), then overrides; production refuses to run without SECRET_KEY."""
     settings.load_dotenv_file()
-    app.config.update(settings.from_environment())
-    app.config.update(overrides or {})
-    if not app.config.get("SECRET_KEY"):
-        if not (app.debug or app.testing):
+    flask_app.config.update(settings.from_environment())
+    flask_app.config.update(overrides or {})
+    if not flask_app.config.get("SECRET_KEY"):
+        if not (flask_app.debug or flask_app.testing):
             raise RuntimeError(
                 "SECRET_KEY is not set. Set it in the environment or in .env, e.g. "
                 'SECRET_KEY=$(python -c "import secrets; print(secrets.token_hex(32))")'
             )
         import secrets
 
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        flask_app.config["SECRET_KEY"] = secrets.token_hex(32)
         log.warning("SECRET_KEY is not set: using a random key; sessions end on restart.")
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+    if flask_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         settings.INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
-    if app.config.get("PROXY_COUNT"):
-        count = app.config["PROXY_COUNT"]
-        proxied = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
+    if flask_app.config.get("PROXY_COUNT"):
+        count = flask_app.config["PROXY_COUNT"]
+        proxied = ProxyFix(flask_app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        flask_app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way
 
 
-def register_extensions(app: Flask) -> None:
+def register_extensions(flask_app: Flask) -> None:
     """Bind db, migrations, login, CSRF and the Proxmox client."""
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
-    login_manager.init_app(app)
-    csrf.init_app(app)
+    db.init_app(flask_app)
+    migrate.init_app(flask_app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    login_manager.init_app(flask_app)
+    csrf.init_app(flask_app)
     # noVNC and the terminal ask for PVE's `binary` subprotocol; pings keep proxies from
     # closing a quiet console. A message bigger than CONSOLE_MAX_MESSAGE_BYTES closes it (1009)
     # before it is held in memory.
-    app.config.setdefault(
+    flask_app.config.setdefault(
         "SOCK_SERVER_OPTIONS",
         {"subprotocols": ["binary"], "ping_interval": 25,
-         "max_message_size": app.config["CONSOLE_MAX_MESSAGE_BYTES"]},
+         "max_message_size": flask_app.config["CONSOLE_MAX_MESSAGE_BYTES"]},
     )  # fmt: skip
-    sock.init_app(app)
-    proxmox.init_app(app)
+    sock.init_app(flask_app)
+    proxmox.init_app(flask_app)
     from app.auth.session import configure_login_manager
 
     configure_login_manager(login_manager)
 
 
-def load_app_catalog(app: Flask) -> None:
+def load_app_catalog(flask_app: Flask) -> None:
     """The app catalog (catalog/*.yaml); a file that does not validate stops the start."""
     from app.catalog import load_catalog
 
-    app.extensions["catalog"] = load_catalog(
-        Path(app.config["CATALOG_DIR"]), Path(app.static_folder or "") / "icons" / "apps"
-    )
+    icons = Path(flask_app.static_folder or "") / "icons" / "apps"
+    flask_app.extensions["catalog"] = load_catalog(Path(flask_app.config["CATALOG_DIR"]), icons)
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(flask_app: Flask) -> None:
     """One blueprint per feature."""
     from app.admin import bp as admin_bp
     from app.apps import bp as apps_bp
@@ -102,43 +101,43 @@ def register_blueprints(app: Flask) -> None:
     from app.myapps import bp as myapps_bp
     from app.tasks import bp as tasks_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(guests_bp)
-    app.register_blueprint(tasks_bp)
-    app.register_blueprint(audit_bp)
-    app.register_blueprint(apps_bp)
-    app.register_blueprint(myapps_bp)
-    app.register_blueprint(console_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(health_bp)
+    flask_app.register_blueprint(auth_bp)
+    flask_app.register_blueprint(dashboard_bp)
+    flask_app.register_blueprint(guests_bp)
+    flask_app.register_blueprint(tasks_bp)
+    flask_app.register_blueprint(audit_bp)
+    flask_app.register_blueprint(apps_bp)
+    flask_app.register_blueprint(myapps_bp)
+    flask_app.register_blueprint(console_bp)
+    flask_app.register_blueprint(admin_bp, url_prefix="/admin")
+    flask_app.register_blueprint(health_bp)
 
 
-def register_errorhandlers(app: Flask) -> None:
+def register_errorhandlers(flask_app: Flask) -> None:
     """Error pages for Proxmox failures, service refusals, HTTP errors and the unexpected."""
     from app.errors import register_errorhandlers as register
 
-    register(app)
+    register(flask_app)
 
 
-def register_commands(app: Flask) -> None:
+def register_commands(flask_app: Flask) -> None:
     """`flask init-db`, `flask users ...`, `flask sentry-check` and `flask worker`."""
     from app.cli import init_db_command, sentry_check_command, users_cli, worker_command
 
-    app.cli.add_command(init_db_command)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(sentry_check_command)
+    flask_app.cli.add_command(init_db_command)
+    flask_app.cli.add_command(worker_command)
+    flask_app.cli.add_command(users_cli)
+    flask_app.cli.add_command(sentry_check_command)
 
 
-def init_observability(app: Flask) -> None:
+def init_observability(flask_app: Flask) -> None:
     """Sentry, when SENTRY_DSN (or SENTRY_SPOTLIGHT) is set; see app/observability/."""
     from app.observability import init_sentry
 
-    init_sentry(app)
+    init_sentry(flask_app)
 
 
-def register_template_helpers(app: Flask) -> None:
+def register_template_helpers(flask_app: Flask) -> None:
     """Filters that format bytes, percentages and durations in templates; URL helpers; what
     the Proxmox token lacks for an action."""
     from app import formatting, urls
@@ -146,14 +145,16 @@ def register_template_helpers(app: Flask) -> None:
     from app.services.console import access as console_access
     from app.services.guests import rights
 
-    app.jinja_env.filters.update(
+    flask_app.jinja_env.filters.update(
         bytes=formatting.human_bytes,
         percent=formatting.percent,
         duration=formatting.duration,
         timestamp=formatting.timestamp,
     )
-    app.jinja_env.globals.update(guest_url=urls.guest_url, node_url=urls.node_url)
-    app.jinja_env.globals["new_request_key"] = new_request_key
-    app.jinja_env.globals.update(missing_right=rights.missing, deploy_action=rights.deploy_action)
-    app.jinja_env.globals["consoles_of"] = console_access.consoles_of
-    app.jinja_env.globals["app_version"] = app.config["APP_VERSION"]
+    flask_app.jinja_env.globals.update(guest_url=urls.guest_url, node_url=urls.node_url)
+    flask_app.jinja_env.globals["new_request_key"] = new_request_key
+    flask_app.jinja_env.globals.update(
+        missing_right=rights.missing, deploy_action=rights.deploy_action
+    )
+    flask_app.jinja_env.globals["consoles_of"] = console_access.consoles_of
+    flask_app.jinja_env.globals["app_version"] = flask_app.config["APP_VERSION"]

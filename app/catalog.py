@@ -1,7 +1,8 @@
 """The app catalog: one YAML file per app in catalog/, validated when the portal starts.
 
 A file that does not validate stops the start with a message naming the file and the field
-(CatalogError). Deploys (coming with the deploy pipeline) read everything they need from here.
+(CatalogError). Each file is a `CatalogEntry`; a deploy (app.services.apps.deploy) reads
+everything it needs from its entry.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class Output(Strict):
     kind: Literal["url", "text"] = "text"
 
 
-class CatalogApp(Strict):
+class CatalogEntry(Strict):
     """One app of the catalog (one file)."""
 
     id: str = Field(pattern=APP_ID, max_length=40)
@@ -121,7 +122,7 @@ class CatalogApp(Strict):
     outputs: tuple[Output, ...] = ()
 
     @model_validator(mode="after")
-    def fits_its_guest_type(self) -> CatalogApp:
+    def fits_its_guest_type(self) -> CatalogEntry:
         targets = VM_TARGETS if self.guest_type == "qemu" else CT_TARGETS
         for field in self.inputs:
             if field.target not in targets:
@@ -155,9 +156,9 @@ def _check_placeholders(text: str, known: set[str], where: str) -> None:
             raise ValueError(f"{where}: {{{name}}} is not an input")
 
 
-def load_catalog(folder: Path, icons: Path) -> dict[str, CatalogApp]:
+def load_catalog(folder: Path, icons: Path) -> dict[str, CatalogEntry]:
     """Every `*.yaml` in folder, by id; CatalogError for the first file that is wrong."""
-    apps: dict[str, CatalogApp] = {}
+    apps: dict[str, CatalogEntry] = {}
     for path in sorted(folder.glob("*.yaml")):
         shown = f"{folder.name}/{path.name}"
         try:
@@ -165,7 +166,7 @@ def load_catalog(folder: Path, icons: Path) -> dict[str, CatalogApp]:
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise CatalogError(f"{shown}: not valid YAML: {error}") from None
         try:
-            app = CatalogApp.model_validate(data)
+            app = CatalogEntry.model_validate(data)
         except ValidationError as error:
             first = error.errors()[0]
             message = first["msg"].removeprefix("Value error, ")

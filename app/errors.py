@@ -131,10 +131,10 @@ def _guarded(handler):
     return wrapped
 
 
-def register_errorhandlers(app: Flask) -> None:
-    """Attach the handlers above to the app (each captures its own Sentry event)."""
-    app.register_error_handler(ProxmoxError, _guarded(handle_proxmox_error))
-    app.register_error_handler(AppServiceError, _guarded(handle_app_service_error))
-    app.register_error_handler(NotFoundError, _guarded(handle_not_found))
-    app.register_error_handler(HTTPException, _guarded(handle_http_exception))
-    app.register_error_handler(Exception, _guarded(handle_unexpected_error))
+def register_errorhandlers(flask_app: Flask) -> None:
+    """Attach the handlers above to the Flask app (each captures its own Sentry event)."""
+    flask_app.register_error_handler(ProxmoxError, _guarded(handle_proxmox_error))
+    flask_app.register_error_handler(AppServiceError, _guarded(handle_app_service_error))
+    flask_app.register_error_handler(NotFoundError, _guarded(handle_not_found))
+    flask_app.register_error_handler(HTTPException, _guarded(handle_http_exception))
+    flask_app.register_error_handler(Exception, _guarded(handle_unexpected_error))

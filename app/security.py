@@ -30,12 +30,12 @@ HSTS_MAX_AGE = 365 * 24 * 3600
 talisman = Talisman()
 
 
-def init_security(app: Flask) -> None:
+def init_security(flask_app: Flask) -> None:
     """Bounded `<int:...>` ids, security headers, no-store for pages, NUL-free addresses."""
-    app.url_map.converters["int"] = BoundedIntConverter
-    secure_cookie = bool(app.config["SESSION_COOKIE_SECURE"])
+    flask_app.url_map.converters["int"] = BoundedIntConverter
+    secure_cookie = bool(flask_app.config["SESSION_COOKIE_SECURE"])
     talisman.init_app(
-        app,
+        flask_app,
         force_https=False,  # TLS is the reverse proxy's job (README, Production)
         strict_transport_security=secure_cookie,
         strict_transport_security_max_age=HSTS_MAX_AGE,
@@ -45,9 +45,9 @@ def init_security(app: Flask) -> None:
         content_security_policy=CONTENT_SECURITY_POLICY,
         referrer_policy="same-origin",
     )
-    app.before_request(refuse_nul_in_address)
-    app.before_request(refuse_chunked_body)
-    app.after_request(no_store)
+    flask_app.before_request(refuse_nul_in_address)
+    flask_app.before_request(refuse_chunked_body)
+    flask_app.after_request(no_store)
 
 
 def refuse_nul_in_address() -> None:

@@ -21,7 +21,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from app.catalog import CatalogApp, Input
+from app.catalog import CatalogEntry, Input
 from app.exceptions import AppServiceError
 from app.guests.forms import ActionForm
 from app.models import APP_NAME_MAX
@@ -71,16 +71,16 @@ class DeployForm(ActionForm):
         return {f.name.removeprefix(INPUT_PREFIX): f.data for f in self.app_inputs()}
 
 
-def deploy_form(spec: CatalogApp, options: DeployOptions, **values) -> DeployForm:
+def deploy_form(entry: CatalogEntry, options: DeployOptions, **values) -> DeployForm:
     """The deploy form of one app, its choices and bounds taken from the cluster; values
     replace the app's defaults (for "deploy again")."""
 
     class Form(DeployForm):
         pass
 
-    for item in spec.inputs:
+    for item in entry.inputs:
         setattr(Form, INPUT_PREFIX + item.name, _input_field(item))
-    resources = spec.resources
+    resources = entry.resources
     defaults = {
         "cores": resources.cores.default, "memory": resources.memory.default,
         "disk": resources.disk.default, "node": AUTOMATIC,
@@ -100,7 +100,7 @@ def deploy_form(spec: CatalogApp, options: DeployOptions, **values) -> DeployFor
     for field, minimum, unit in limits:
         field.validators = [
             InputRequired(message="Give a whole number."),
-            NumberRange(min=minimum, message=f"{spec.name} needs at least {minimum} {unit}."),
+            NumberRange(min=minimum, message=f"{entry.name} needs at least {minimum} {unit}."),
             NumberRange(max=MAX_ID, message=f"At most {MAX_ID} {unit}."),
         ]
     return form

@@ -23,7 +23,7 @@ def index():
     text = request.args.get("q", "")[: catalog.SEARCH_MAX]
     return render_template(
         "apps/index.html",
-        apps=catalog.search(category, text),
+        entries=catalog.search(category, text),
         categories=categories,
         category=category,
         q=text,
@@ -41,8 +41,8 @@ def templates():
 @login_required
 def show(app_id: str):
     """One app: what it is, what it needs, and whether this cluster has its source."""
-    app = catalog.get(app_id)
-    return render_template("apps/show.html", app=app, availability=catalog.availability(app))
+    entry = catalog.get(app_id)
+    return render_template("apps/show.html", entry=entry, availability=catalog.availability(entry))
 
 
 @bp.route("/apps/<app_id>/deploy", methods=["GET", "POST"])
@@ -52,9 +52,9 @@ def deploy(app_id: str):
 
     An invalid one comes back with field messages, and nothing is created anywhere.
     """
-    spec = catalog.get(app_id)
-    options = placement.options_for(spec)
-    form = deploy_form(spec, options, **_earlier_values(spec))
+    entry = catalog.get(app_id)
+    options = placement.options_for(entry)
+    form = deploy_form(entry, options, **_earlier_values(entry))
     if request.method == "POST":
         # A form submitted twice: its deploy exists already (its name is now taken).
         earlier = deploys.started_by(current_user, form.request_key.data or "")
@@ -63,25 +63,25 @@ def deploy(app_id: str):
     status = 400 if request.method == "POST" else 200
     wanted = _placed(form, options) if request.method == "POST" and form.validate() else None
     if wanted is not None:
-        making = "new VM" if spec.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
+        making = "new VM" if entry.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
         try:
             app = deploys.start(
-                current_user, spec, wanted, form.request_key.data, options.resources,
+                current_user, entry, wanted, form.request_key.data, options.resources,
                 jobs.run_app, making,
             )  # fmt: skip
             return redirect(url_for("myapps.show", deployed_id=app.id))
         except AppServiceError as refusal:
             status = show_refusal(form, refusal)
-    return render_template("apps/deploy.html", app=spec, form=form, options=options), status
+    return render_template("apps/deploy.html", entry=entry, form=form, options=options), status
 
 
-def _earlier_values(spec) -> dict:
+def _earlier_values(entry) -> dict:
     """ "Deploy again" (?again=<app id>): the failed app's choices, secrets left out."""
     earlier = int_arg(request.args, "again", None, 1, MAX_ID, [])
     if request.method != "GET" or earlier is None:
         return {}
     app = deploys.get_for(current_user, earlier)
-    if app.catalog_id != spec.id:
+    if app.catalog_id != entry.id:
         return {}
     values = {f"{INPUT_PREFIX}{k}": v for k, v in app.inputs.items()}
     return dict(

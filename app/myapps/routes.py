@@ -7,6 +7,7 @@ from app import jobs
 from app.apps.forms import show_refusal
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.guests.forms import ActionForm
+from app.models import SETTLED
 from app.myapps.forms import CloneForm
 from app.services import quotas
 from app.services.apps import catalog, deploys
@@ -42,7 +43,7 @@ def show(deployed_id: int):
 
 def _render(app, clone_form: CloneForm | None = None) -> str:
     page, guest_problem, cluster = None, None, None
-    if app.status in ("running", "stopped"):
+    if app.status in SETTLED:
         cluster = deploys.cluster_now()  # the guest and the clone's nodes, one call
         try:
             timeframe = request.args.get("timeframe", "hour")
@@ -54,7 +55,7 @@ def _render(app, clone_form: CloneForm | None = None) -> str:
         if page is not None and cluster is not None:
             clone_form.node.choices = _clone_nodes(app, cluster)
     return render_template(
-        "myapps/show.html", app=app, spec=catalog.find(app.catalog_id), form=ActionForm(),
+        "myapps/show.html", app=app, entry=catalog.find(app.catalog_id), form=ActionForm(),
         page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
         clone_form=clone_form, size=deploys.size_now(app, cluster) if cluster else app,
         **_log(app, 0),

@@ -49,9 +49,9 @@ def environment_for(config) -> str:
     return config.get("SENTRY_ENVIRONMENT") or detect_environment(socket.gethostname())
 
 
-def init_sentry(app: Flask) -> bool:
+def init_sentry(flask_app: Flask) -> bool:
     """Initialise the SDK from SENTRY_* settings; False when Sentry is not configured."""
-    config = app.config
+    config = flask_app.config
     dsn, spotlight = config.get("SENTRY_DSN"), config.get("SENTRY_SPOTLIGHT")
     if not dsn and not spotlight:
         return False
@@ -106,8 +106,8 @@ def init_sentry(app: Flask) -> bool:
     # error"; the relay ends such a console itself (a peer closing is not a portal failure).
     ignore_logger("app.proxmox.console.socket")
     _warn_once_when_delivery_fails(dsn)
-    _set_static_contexts(app, environment)
-    app.before_request(attach_request_context)
+    _set_static_contexts(flask_app, environment)
+    flask_app.before_request(attach_request_context)
     return True
 
 
@@ -160,20 +160,20 @@ def _traces_sampler(rate: float):
     return sampler
 
 
-def _set_static_contexts(app: Flask, environment: str) -> None:
+def _set_static_contexts(flask_app: Flask, environment: str) -> None:
     """The app, proxmox and database contexts every event carries (never a secret)."""
-    config = app.config
+    config = flask_app.config
     scope = sentry_sdk.get_global_scope()
     scope.set_context(
         "app",
         {
             "name": "proxmox-portal",
             "version": config["APP_VERSION"],
-            "debug": app.debug,
+            "debug": flask_app.debug,
             "environment": environment,
         },
     )
-    proxmox = app.extensions["proxmox"].settings
+    proxmox = flask_app.extensions["proxmox"].settings
     scope.set_context(
         "proxmox",
         {

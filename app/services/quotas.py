@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.exceptions import AppServiceError
 from app.extensions import db
-from app.models import App, Quota, Task, User
+from app.models import App, AppStatus, Quota, Task, TaskStatus, User
 from app.proxmox.cluster import GIB, MIB, ClusterResources, Guest
 from app.services import audit, ownership
 
@@ -66,12 +66,12 @@ def _add_in_flight(user: User, mine: list[Guest], used: dict[str, int]) -> None:
     """Add what the user's deploys, clones and restores will own once they are done. A guest
     they made already is counted above; only what it is still to grow by is added."""
     owned: dict[tuple[int | None, str], Guest] = {(g.vmid, g.type): g for g in mine}
-    apps = select(App).where(App.user_id == user.id, App.status == "deploying")
+    apps = select(App).where(App.user_id == user.id, App.status == AppStatus.DEPLOYING)
     for app in db.session.scalars(apps):
         _add(used, owned.get((app.vmid, app.guest_type)), app.cores, app.memory, app.disk)
     restores = select(Task).where(
         Task.user_id == user.id, Task.action == "restore-new",
-        Task.status.in_(("pending", "running")), Task.claim.is_not(None),
+        Task.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING)), Task.claim.is_not(None),
     )  # fmt: skip
     for task in db.session.scalars(restores):
         claim = task.claim or {}

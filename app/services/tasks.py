@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
-from app.models import Task, User, utcnow
+from app.models import Task, TaskStatus, User, utcnow
 from app.observability.reports import report_proxmox_error
 from app.proxmox import ProxmoxClient, get_client
 from app.proxmox import guests as pve_guests
@@ -85,7 +85,7 @@ def begin(task: Task, call: Callable[[ProxmoxClient], str | None], client: Proxm
         db.session.delete(task)
         raise
     if upid:
-        task.upid, task.status = str(upid), "running"
+        task.upid, task.status = str(upid), TaskStatus.RUNNING
     return bool(upid)
 
 
@@ -103,7 +103,7 @@ def launch(
         db.session.commit()
         raise
     if not running:
-        task.status, task.exit_status, task.ended_at = "stopped", "OK", utcnow()
+        task.status, task.exit_status, task.ended_at = TaskStatus.STOPPED, "OK", utcnow()
     audit.record(user, task.action, target, "started", detail, task)
     db.session.commit()
     return task
@@ -145,12 +145,12 @@ def follow(task: Task, start: int = 0, quiet: int = 0) -> Progress:
     if task.upid is None:
         return Progress(task, [], start)
     client = get_client()
-    if task.status == "running" and quiet >= QUIET_POLLS:
+    if task.status == TaskStatus.RUNNING and quiet >= QUIET_POLLS:
         check(task, client)
         return Progress(task, [], start)
     entries = pve_guests.task_log(client, task.node, task.upid, start)
     lines = [str(entry.get("t", "")) for entry in entries]
-    if task.status == "running":
+    if task.status == TaskStatus.RUNNING:
         exit_status = exit_status_in(lines)
         if exit_status is not None:
             finish(task, exit_status)
@@ -185,7 +185,7 @@ def wait(task: Task, client: ProxmoxClient, timeout: float, pause: Callable[[], 
     if task.upid is None:
         return
     deadline = time.monotonic() + timeout
-    while task.status != "stopped" and not check(task, client):
+    while task.status != TaskStatus.STOPPED and not check(task, client):
         if time.monotonic() > deadline:
             raise AppServiceError(f"The {task.action} task did not end in time.")
         pause()
@@ -212,8 +212,8 @@ def finish(task: Task, exit_status: str) -> None:
     changed = (
         db.session.execute(
             update(Task)
-            .where(Task.id == task.id, Task.status == "running")
-            .values(status="stopped", exit_status=exit_status, ended_at=utcnow())
+            .where(Task.id == task.id, Task.status == TaskStatus.RUNNING)
+            .values(status=TaskStatus.STOPPED, exit_status=exit_status, ended_at=utcnow())
             .returning(Task.id)
         ).first()
         is not None
@@ -243,7 +243,7 @@ def settle(pve_tasks: list[dict]) -> None:
     """End the portal's running tasks that PVE's task list shows as ended (no extra call)."""
     ended = {t["upid"]: str(t["status"]) for t in pve_tasks if t.get("endtime") and t.get("status")}
     if ended:
-        running = select(Task).where(Task.upid.in_(ended), Task.status == "running")
+        running = select(Task).where(Task.upid.in_(ended), Task.status == TaskStatus.RUNNING)
         for task in db.session.scalars(running).all():
             finish(task, ended[task.upid])
 
@@ -256,7 +256,7 @@ def sync_running() -> int:
     Proxmox itself is away. Returns how many tasks it ended.
     """
     running = db.session.scalars(
-        select(Task).where(Task.status == "running", Task.upid.is_not(None))
+        select(Task).where(Task.status == TaskStatus.RUNNING, Task.upid.is_not(None))
     ).all()
     ended = 0
     client = get_client()
@@ -283,7 +283,7 @@ def visible(user: User, vmid: int | None = None, limit: int = 100) -> list[Task]
     """Newest first: the tasks user may see (one guest's when vmid is given)."""
     query = (
         select(Task)
-        .where(Task.status != "pending", ownership.task_clause(user))
+        .where(Task.status != TaskStatus.PENDING, ownership.task_clause(user))
         .order_by(Task.started_at.desc(), Task.id.desc())
         .limit(limit)
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import App, Task
+from app.models import App, AppStatus, Task, TaskStatus
 from app.proxmox import ProxmoxClient
 from app.proxmox import deploys as pve
 from app.services import locks
@@ -26,9 +26,9 @@ TRIES = 50
 
 def held() -> set[int]:
     """The VMIDs the portal's work in flight holds (deploys and clones, restores as new)."""
-    apps = select(App.vmid).where(App.status == "deploying", App.vmid.is_not(None))
+    apps = select(App.vmid).where(App.status == AppStatus.DEPLOYING, App.vmid.is_not(None))
     restores = select(Task.vmid).where(
-        Task.action == "restore-new", Task.status.in_(("pending", "running"))
+        Task.action == "restore-new", Task.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING))
     )
     return {int(v or 0) for v in db.session.scalars(apps.union(restores))}
 

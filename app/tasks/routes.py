@@ -4,6 +4,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from app.exceptions import ProxmoxError
+from app.models import TaskStatus
 from app.services import tasks
 from app.validation import MAX_ID, int_arg
 
@@ -35,7 +36,7 @@ def show(task_id: int):
     try:
         progress = tasks.follow(task)
     except ProxmoxError as error:
-        if error.kind != "api" or task.status != "stopped":
+        if error.kind != "api" or task.status != TaskStatus.STOPPED:
             raise
         progress = tasks.Progress(task, [], 0)
         return render_template("tasks/show.html", progress=progress, log_gone=error.pve_message)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.exceptions import AppServiceError
 from app.extensions import db
-from app.models import App, AuditEntry, User, utcnow
+from app.models import App, AppStatus, AuditEntry, User, utcnow
 from app.proxmox.cluster import ClusterResources
 from app.services import locks, quotas
 from app.services.apps import placement
@@ -48,7 +48,7 @@ def _within_limits(user: User) -> None:
     at_once = int(current_app.config["DEPLOYS_AT_ONCE"])
     busy = (
         db.session.scalar(
-            select(func.count()).where(App.user_id == user.id, App.status == "deploying")
+            select(func.count()).where(App.user_id == user.id, App.status == AppStatus.DEPLOYING)
         )
         or 0
     )

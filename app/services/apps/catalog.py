@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from app.catalog import CatalogApp
+from app.catalog import CatalogEntry
 from app.exceptions import NotFoundError, ProxmoxError
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, Guest, cluster_resources, storage_volumes
@@ -14,21 +14,21 @@ from app.proxmox.cluster import ClusterResources, Guest, cluster_resources, stor
 SEARCH_MAX = 100
 
 
-def all_apps() -> list[CatalogApp]:
+def all_apps() -> list[CatalogEntry]:
     """Every app, by name."""
     return sorted(current_app.extensions["catalog"].values(), key=lambda a: a.name.lower())
 
 
 def categories() -> list[str]:
-    return sorted({app.category for app in all_apps()})
+    return sorted({entry.category for entry in all_apps()})
 
 
-def get(app_id: str) -> CatalogApp:
+def get(app_id: str) -> CatalogEntry:
     """The app with this id; NotFoundError otherwise."""
-    app = find(app_id)
-    if app is None:
+    entry = find(app_id)
+    if entry is None:
         raise NotFoundError("There is no such app in the catalog.")
-    return app
+    return entry
 
 
 TEMPLATE_PREFIX = "tpl-"
@@ -46,22 +46,22 @@ def input_labels(app_id: str) -> dict[str, str]:
     """The labels of an app's inputs by name, without asking Proxmox (for every poll)."""
     if app_id.startswith(TEMPLATE_PREFIX):
         return {str(field["name"]): str(field["label"]) for field in TEMPLATE_INPUTS}
-    app = current_app.extensions["catalog"].get(app_id)
-    return {field.name: field.label for field in app.inputs} if app else {}
+    entry = current_app.extensions["catalog"].get(app_id)
+    return {field.name: field.label for field in entry.inputs} if entry else {}
 
 
-def find(app_id: str) -> CatalogApp | None:
+def find(app_id: str) -> CatalogEntry | None:
     """The app with this id — from the catalog, or `tpl-<vmid>`: a VM template of the cluster
     (one Proxmox call) — or None (e.g. an app deployed before it left the catalog)."""
-    app = current_app.extensions["catalog"].get(app_id)
-    if app is None and app_id.startswith(TEMPLATE_PREFIX):
+    entry = current_app.extensions["catalog"].get(app_id)
+    if entry is None and app_id.startswith(TEMPLATE_PREFIX):
         vmid = app_id.removeprefix(TEMPLATE_PREFIX)
         if vmid.isdigit() and len(vmid) < 10:
             return next((t for t in templates() if t.id == app_id), None)
-    return app
+    return entry
 
 
-def templates() -> list[CatalogApp]:
+def templates() -> list[CatalogEntry]:
     """Every QEMU template of the cluster as an app: a VM made from it with cloud-init (a
     user and an SSH key), its resources chosen on the form (one Proxmox call)."""
     return [
@@ -70,11 +70,11 @@ def templates() -> list[CatalogApp]:
     ]  # fmt: skip
 
 
-def template_app(template: Guest) -> CatalogApp:
+def template_app(template: Guest) -> CatalogEntry:
     """The app that makes a VM from this template, through the deploy pipeline."""
     cores, memory = max(1, template.maxcpu), max(256, template.memory_mib)
     disk = max(1, template.disk_gib)
-    return CatalogApp.model_validate({
+    return CatalogEntry.model_validate({
         "id": f"{TEMPLATE_PREFIX}{template.vmid}", "name": template.name,
         "description": f"A VM cloned from the template {template.name} on {template.node}, "
                        "with a cloud-init user and SSH key.",
@@ -88,14 +88,14 @@ def template_app(template: Guest) -> CatalogApp:
     })  # fmt: skip
 
 
-def search(category: str, text: str) -> list[CatalogApp]:
+def search(category: str, text: str) -> list[CatalogEntry]:
     """Apps in category (all when empty) whose name or description holds text."""
     needle = text.strip().lower()[:SEARCH_MAX]
     return [
-        app
-        for app in all_apps()
-        if (not category or app.category == category)
-        and (not needle or needle in app.name.lower() or needle in app.description.lower())
+        entry
+        for entry in all_apps()
+        if (not category or entry.category == category)
+        and (not needle or needle in entry.name.lower() or needle in entry.description.lower())
     ]
 
 
@@ -111,7 +111,7 @@ class Availability:
         return bool(self.nodes)
 
 
-def availability(app: CatalogApp, resources: ClusterResources | None = None) -> Availability:
+def availability(entry: CatalogEntry, resources: ClusterResources | None = None) -> Availability:
     """The online nodes that hold the app's template guest or ostemplate volume.
 
     One call for a template (cluster/resources, unless given); for an ostemplate, one more per
@@ -119,14 +119,14 @@ def availability(app: CatalogApp, resources: ClusterResources | None = None) -> 
     """
     resources = resources or cluster_resources(get_client())
     online = [n.name for n in resources.nodes if n.online]
-    if app.source.template:
+    if entry.source.template:
         nodes = sorted(
             g.node
             for g in resources.guests
-            if g.template and g.name == app.source.template and g.node in online
+            if g.template and g.name == entry.source.template and g.node in online
         )
-        return Availability(nodes, f"template {app.source.template}")
-    volume = app.source.ostemplate or ""
+        return Availability(nodes, f"template {entry.source.template}")
+    volume = entry.source.ostemplate or ""
     nodes = [node for node in online if volume in _vztmpl_volumes(node, volume.partition(":")[0])]
     return Availability(nodes, f"container template {volume}")
 

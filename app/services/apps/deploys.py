@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.catalog import CatalogApp
+from app.catalog import CatalogEntry
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
-from app.models import App, User
+from app.models import SETTLED, App, AppStatus, StepStatus, User
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, cluster_resources
 from app.services import audit, ownership
@@ -49,12 +49,12 @@ def started_by(user: User, request_key: str) -> App | None:
 
 
 def start(
-    user: User, spec: CatalogApp, wanted: DeployRequest, request_key: str,
+    user: User, entry: CatalogEntry, wanted: DeployRequest, request_key: str,
     resources: ClusterResources, queue: Queue, operation: str = "deploy",
 ) -> App:  # fmt: skip
     """Record the deploy and queue it (once per request_key); returns the App.
 
-    Admitted first (app.services.admission: the name, the user's deploy limits and quota,
+    Admitted first (admission.py: the name, the user's deploy limits and quota,
     against `resources`), in the same step as the App is written: NameTaken, TooManyDeploys
     or QuotaExceeded refuse it.
     """
@@ -66,20 +66,20 @@ def start(
     if (existing := started_by(user, request_key)) is not None:  # the same form, just before
         db.session.rollback()
         return existing
-    secret_names = {i.name for i in spec.inputs if i.type == "secret"}
+    secret_names = {i.name for i in entry.inputs if i.type == "secret"}
     app = App(
-        request_key=request_key, catalog_id=spec.id, name=wanted.name, user_id=user.id,
-        guest_type=spec.guest_type, node=wanted.node, storage=wanted.storage,
+        request_key=request_key, catalog_id=entry.id, name=wanted.name, user_id=user.id,
+        guest_type=entry.guest_type, node=wanted.node, storage=wanted.storage,
         cores=wanted.cores, memory=wanted.memory, disk=wanted.disk,
         inputs={k: v for k, v in wanted.inputs.items() if k not in secret_names},
-        outputs=[], keep_on_failure=wanted.keep_on_failure, status="deploying", attempts=0,
+        outputs=[], keep_on_failure=wanted.keep_on_failure, status=AppStatus.DEPLOYING, attempts=0,
         sealed_secrets=secret_inputs.seal(
             {k: str(v) for k, v in wanted.inputs.items() if k in secret_names and v}
         ),
-        steps=deploy_plan(spec.guest_type, bool(spec.provision)),
+        steps=deploy_plan(entry.guest_type, bool(entry.provision)),
     )  # fmt: skip
     db.session.add(app)
-    audit.record(user, "deploy", f"{spec.id} {wanted.name} on {wanted.node}", "started")
+    audit.record(user, "deploy", f"{entry.id} {wanted.name} on {wanted.node}", "started")
     db.session.commit()
     queue(app.id)  # after the commit: the worker must find the row
     return app
@@ -95,7 +95,7 @@ def clone(
     existing = started_by(user, request_key)
     if existing is not None:
         return existing
-    if source.status not in ("running", "stopped") or source.vmid is None:
+    if source.status not in SETTLED or source.vmid is None:
         raise AppServiceError(
             f"{source.name} is {source.status}: only a running or stopped app can be cloned."
         )
@@ -108,7 +108,7 @@ def clone(
         request_key=request_key, catalog_id=source.catalog_id, name=name, user_id=user.id,
         guest_type=source.guest_type, node=node, storage=source.storage, cores=size.cores,
         memory=size.memory, disk=size.disk, inputs=dict(source.inputs), outputs=[],
-        keep_on_failure=False, status="deploying", attempts=0, source_id=source.id,
+        keep_on_failure=False, status=AppStatus.DEPLOYING, attempts=0, source_id=source.id,
         steps=clone_plan(source.guest_type),
     )  # fmt: skip
     source.clone_error = None
@@ -123,7 +123,7 @@ def visible(user: User, owner_id: int | None = None) -> list[App]:
     """Newest first: a user's own apps; for admins every app (or one owner's)."""
     query = select(App).order_by(App.created_at.desc(), App.id.desc()).limit(500)
     if not user.is_admin:
-        query = query.where(App.user_id == user.id, App.status != "deleted")
+        query = query.where(App.user_id == user.id, App.status != AppStatus.DELETED)
     elif owner_id is not None:
         query = query.where(App.user_id == owner_id)
     return list(db.session.scalars(query))
@@ -141,9 +141,9 @@ def delete(user: User, app: App, queue: Queue) -> None:
     """Queue the removal of the app's guest; the app is marked deleted when it is gone."""
     if app.busy:
         raise AppServiceError(f"{app.name} is {app.status}; wait until that has ended.")
-    if app.status == "deleted":
+    if app.status == AppStatus.DELETED:
         raise AppServiceError(f"{app.name} is deleted already.")
-    app.status, app.lease_until, app.attempts, app.error = "deleting", None, 0, None
+    app.status, app.lease_until, app.attempts, app.error = AppStatus.DELETING, None, 0, None
     audit.record(user, "delete-app", f"{app.catalog_id} {app.name}", "started")
     db.session.commit()
     queue(app.id)
@@ -190,7 +190,9 @@ def size_now(app: App, cluster: ClusterResources) -> Size:
 
 def current_log(app: App, start: int) -> task_service.Progress | None:
     """New log lines of the running step's Proxmox task (at most one Proxmox call)."""
-    step = next((s for s in app.steps if s.status == "running" and s.task is not None), None)
+    step = next(
+        (s for s in app.steps if s.status == StepStatus.RUNNING and s.task is not None), None
+    )
     if step is None or step.task is None:
         return None
     return task_service.follow(step.task, start)

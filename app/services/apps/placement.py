@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.catalog import CatalogApp
+from app.catalog import CatalogEntry
 from app.extensions import db
-from app.models import App
+from app.models import App, AppStatus
 from app.proxmox import get_client
 from app.proxmox.cluster import GIB, MIB, ClusterResources, Node, Storage, cluster_resources
 from app.services.apps import catalog
@@ -36,7 +36,7 @@ class Placement:
 class DeployOptions:
     """The nodes an app can go to (online, holding its source) and their disk storages."""
 
-    app: CatalogApp
+    entry: CatalogEntry
     resources: ClusterResources
     nodes: list[Node]
     storages: dict[str, list[Storage]]  # node name -> storages for the guest's disks
@@ -88,12 +88,12 @@ def _no_node_fits(checked: list[Placement]) -> dict[str, str]:
     return problems
 
 
-def options_for(app: CatalogApp) -> DeployOptions:
+def options_for(entry: CatalogEntry) -> DeployOptions:
     """The nodes and storages app can be deployed to on this cluster right now."""
     resources = cluster_resources(get_client())
-    holding = set(catalog.availability(app, resources).nodes)
+    holding = set(catalog.availability(entry, resources).nodes)
     nodes = [n for n in resources.nodes if n.name in holding]
-    content = DISK_CONTENT[app.guest_type]
+    content = DISK_CONTENT[entry.guest_type]
     usable = [s for s in resources.storages if s.active and content in s.content]
     storages = {
         n.name: sorted((s for s in usable if s.node == n.name), key=lambda s: s.name) for n in nodes
@@ -101,9 +101,9 @@ def options_for(app: CatalogApp) -> DeployOptions:
     templates = {
         g.node: g.vmid
         for g in resources.guests
-        if g.template and g.type == "qemu" and g.name == app.source.template
+        if g.template and g.type == "qemu" and g.name == entry.source.template
     }
-    return DeployOptions(app, resources, nodes, storages, templates)
+    return DeployOptions(entry, resources, nodes, storages, templates)
 
 
 def name_taken(resources: ClusterResources, name: str) -> bool:
@@ -114,6 +114,6 @@ def name_taken(resources: ClusterResources, name: str) -> bool:
     if any(g.name.lower() == wanted for g in resources.guests):
         return True
     query = select(App.id).where(
-        func.lower(App.name) == wanted, App.status.not_in(("failed", "deleted"))
+        func.lower(App.name) == wanted, App.status.not_in((AppStatus.FAILED, AppStatus.DELETED))
     )
     return db.session.scalar(query.limit(1)) is not None

@@ -9,7 +9,7 @@ The source is left as it was: its config digest does not change.
 from __future__ import annotations
 
 from app.exceptions import AppServiceError
-from app.models import App, AppStep
+from app.models import SETTLED, App, AppStep, StepStatus
 from app.proxmox import deploys as pve_deploys
 from app.proxmox import guests as pve_guests
 from app.services.apps.deploy.context import Deploy
@@ -19,7 +19,7 @@ from app.services.apps.deploy.steps import claim_and_create
 
 def source_of(deploy: Deploy) -> App:
     source = deploy.app.source
-    if source is None or source.vmid is None or source.status not in ("running", "stopped"):
+    if source is None or source.vmid is None or source.status not in SETTLED:
         raise AppServiceError("The source app is gone, or is not running or stopped.")
     return source
 
@@ -29,17 +29,16 @@ def snapshot(deploy: Deploy, step: AppStep) -> None:
     source = source_of(deploy)
     status = pve_guests.status(deploy.client, source.node, "lxc", int(source.vmid or 0))
     if status.get("status") != "running":
-        step.status, step.detail = "skipped", "the source is stopped"
+        step.status, step.detail = StepStatus.SKIPPED, "the source is stopped"
         return
     name = snapshot_name(deploy.app)
     # No description: a snapshot's description would replace the guest's in the copy.
-    task = deploy.start_task(
+    step.detail = name
+    deploy.run_task(
         step, "snapshot",
         lambda c: pve_guests.create_snapshot(c, source.node, "lxc", int(source.vmid or 0), name),
         on=source,
     )  # fmt: skip
-    step.detail = name
-    deploy.wait_for(task)
 
 
 def copy(deploy: Deploy, step: AppStep) -> None:
@@ -51,7 +50,7 @@ def copy(deploy: Deploy, step: AppStep) -> None:
     if app.guest_type == "lxc":
         params["hostname"] = app.name
         snapshots = {s.name: s for s in app.steps if s.name == "snapshot"}
-        if "snapshot" in snapshots and snapshots["snapshot"].status == "done":
+        if "snapshot" in snapshots and snapshots["snapshot"].status == StepStatus.DONE:
             params["snapname"] = snapshot_name(app)
     else:
         params["name"] = app.name
@@ -71,7 +70,7 @@ def copy(deploy: Deploy, step: AppStep) -> None:
 def unsnapshot(deploy: Deploy, step: AppStep) -> None:
     """Remove the temporary snapshot of the source, if one was taken."""
     if not drop_snapshot(deploy, step):
-        step.status, step.detail = "skipped", "no snapshot was taken"
+        step.status, step.detail = StepStatus.SKIPPED, "no snapshot was taken"
 
 
 def drop_snapshot(deploy: Deploy, step: AppStep) -> bool:
@@ -84,11 +83,10 @@ def drop_snapshot(deploy: Deploy, step: AppStep) -> bool:
     existing = pve_guests.snapshots(deploy.client, source.node, "lxc", vmid)
     if not any(entry.get("name") == name for entry in existing):
         return False
-    task = deploy.start_task(
+    deploy.run_task(
         step, "delsnapshot",
         lambda c: pve_guests.delete_snapshot(c, source.node, "lxc", vmid, name), on=source,
     )  # fmt: skip
-    deploy.wait_for(task)
     return True
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.catalog import CatalogApp
+from app.catalog import CatalogEntry
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.models import App, AppStep, Task, aware, utcnow
@@ -29,7 +29,7 @@ class Deploy:
     """One deploy (or clone, or delete) being run by this worker."""
 
     app: App
-    entry: CatalogApp | None
+    entry: CatalogEntry | None
     client: ProxmoxClient
     secret_values: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -41,7 +41,7 @@ class Deploy:
         return {**values, **(self.secret_values if with_secrets else hidden)}
 
     @property
-    def catalog(self) -> CatalogApp:
+    def catalog(self) -> CatalogEntry:
         """The app's catalog entry (AppServiceError if it left the catalog meanwhile)."""
         if self.entry is None:
             raise AppServiceError(f"The catalog has no app {self.app.catalog_id} any more.")
@@ -125,6 +125,13 @@ class Deploy:
             db.session.delete(task)
         db.session.commit()
         return task if running else None
+
+    def run_task(
+        self, step: AppStep, action: str, call: Callable[[ProxmoxClient], str | None],
+        on: App | None = None,
+    ) -> None:  # fmt: skip
+        """`start_task`, then `wait_for` it: the task has ended well when this returns."""
+        self.wait_for(self.start_task(step, action, call, on))
 
     def wait_for(self, task: Task | None) -> None:
         """Until the task ends (app.services.tasks.wait); its failure is raised."""

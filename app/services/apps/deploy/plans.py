@@ -9,7 +9,7 @@ ostemplate, configure, start, wait for its address, finish. A clone copies an ap
 
 from __future__ import annotations
 
-from app.models import App, AppStep
+from app.models import App, AppStep, StepStatus
 
 TAG = "portal-app"  # every guest the portal deploys carries it
 FAILED_TAG = "portal-failed"  # a failed deploy's guest, kept for inspection
@@ -57,7 +57,7 @@ NOT_REPEATABLE = ("clone", "create", "provision", "copy")
 
 def _pending(steps) -> list[AppStep]:
     return [
-        AppStep(position=i, name=name, label=label, status="pending")
+        AppStep(position=i, name=name, label=label, status=StepStatus.PENDING)
         for i, (name, label) in enumerate(steps)
     ]
 

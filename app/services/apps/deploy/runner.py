@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from app import observability
 from app.exceptions import AppServiceError
 from app.extensions import db
-from app.models import App, AppStep, utcnow
+from app.models import BUSY, App, AppStatus, AppStep, StepStatus, utcnow
 from app.proxmox import get_client
 from app.services import audit
 from app.services.apps import catalog, secret_inputs
@@ -30,7 +30,6 @@ from app.services.apps.deploy.context import Deploy, Interrupted
 from app.services.apps.deploy.plans import NOT_REPEATABLE
 
 log = logging.getLogger(__name__)
-BUSY = ("deploying", "deleting")
 STEPS = {**steps.RUN, **clone.RUN}
 
 
@@ -42,7 +41,7 @@ def claim(app_id: int) -> App | None:
         update(App)
         .where(
             App.id == app_id,
-            or_(App.status.in_(BUSY), and_(App.status == "failed", App.guest_left)),
+            or_(App.status.in_(BUSY), and_(App.status == AppStatus.FAILED, App.guest_left)),
             or_(App.lease_until.is_(None), App.lease_until < now),
         )
         .values(lease_until=now + timedelta(seconds=lease), attempts=App.attempts + 1)
@@ -61,9 +60,9 @@ def run(app_id: int) -> None:
             return
         log.info("Deploying app %s (%s, attempt %s).", app.id, app.status, app.attempts)
         deploy = Deploy(app, catalog.find(app.catalog_id), get_client())
-        if app.status == "deleting":
+        if app.status == AppStatus.DELETING:
             teardown.delete(deploy)
-        elif app.status == "failed":  # its half-made guest is still to remove
+        elif app.status == AppStatus.FAILED:  # its half-made guest is still to remove
             teardown.clean_up_later(deploy)
         elif app.attempts > int(current_app.config["DEPLOY_MAX_ATTEMPTS"]):
             step = _current_step(app)
@@ -75,7 +74,9 @@ def run(app_id: int) -> None:
 
 
 def _current_step(app: App) -> AppStep | None:
-    return next((s for s in app.steps if s.status in ("running", "pending")), None)
+    return next(
+        (s for s in app.steps if s.status in (StepStatus.RUNNING, StepStatus.PENDING)), None
+    )
 
 
 def _deploy(deploy: Deploy) -> None:
@@ -89,12 +90,12 @@ def _deploy(deploy: Deploy) -> None:
     with observability.hiding(deploy.secret_values.values()):
         try:
             for step in app.steps:
-                if step.status not in ("done", "skipped"):
+                if step.status not in (StepStatus.DONE, StepStatus.SKIPPED):
                     run_step(deploy, step)
         except Exception as error:  # noqa: BLE001 - every failure ends the deploy the same way
             teardown.fail(deploy, step, error)
             return
-    app.status, app.sealed_secrets, app.lease_until = "running", None, None
+    app.status, app.sealed_secrets, app.lease_until = AppStatus.RUNNING, None, None
     action = "clone" if app.source_id is not None else "deploy"
     audit.record(app.user or "portal", action, teardown.target(app), "done", app.catalog_id)
     db.session.commit()
@@ -103,13 +104,13 @@ def _deploy(deploy: Deploy) -> None:
 
 def run_step(deploy: Deploy, step: AppStep) -> None:
     """One step: marked running (with a breadcrumb), run, marked done or skipped."""
-    resumed = step.status == "running"
+    resumed = step.status == StepStatus.RUNNING
     if resumed and step.name in NOT_REPEATABLE:
         if step.task is None or step.task.upid is None:
             raise Interrupted(
                 f"The worker stopped during “{step.label}” before Proxmox confirmed it."
             )
-    step.status = "running"
+    step.status = StepStatus.RUNNING
     step.started_at = step.started_at or utcnow()
     deploy.beat()
     observability.breadcrumb(
@@ -117,8 +118,8 @@ def run_step(deploy: Deploy, step: AppStep) -> None:
         {"app_id": deploy.app.id, "vmid": deploy.app.vmid, "node": deploy.app.node},
     )  # fmt: skip
     STEPS[step.name](deploy, step)
-    if step.status == "running":
-        step.status = "done"
+    if step.status == StepStatus.RUNNING:
+        step.status = StepStatus.DONE
     step.ended_at = utcnow()
     deploy.beat()
 
@@ -136,5 +137,5 @@ def reconcile() -> list[int]:
             and_(App.lease_until.is_(None), App.updated_at < now - lease),
         ),
     )
-    guest_left = and_(App.status == "failed", App.guest_left, App.lease_until < now)
+    guest_left = and_(App.status == AppStatus.FAILED, App.guest_left, App.lease_until < now)
     return list(db.session.scalars(select(App.id).where(or_(stuck, guest_left))))

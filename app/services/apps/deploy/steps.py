@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import App, AppStep
+from app.models import App, AppStep, StepStatus
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest
@@ -105,15 +105,13 @@ def resize(deploy: Deploy, step: AppStep) -> None:
         raise AppServiceError("The cloned VM has no disk to grow (scsi0, virtio0, sata0, ide0).")
     current = pve_guests.disk_size_gib(config[disk])
     if current >= app.disk:
-        step.status, step.detail = "skipped", f"{disk} is {current} GiB already"
+        step.status, step.detail = StepStatus.SKIPPED, f"{disk} is {current} GiB already"
         return
-    task = deploy.start_task(
+    step.detail = f"{disk}: {current:g} → {app.disk} GiB"
+    deploy.run_task(  # PVE before 8 resizes without a task: then nothing to wait for
         step, "resize",
         lambda client: pve.resize_disk(client, app.node, "qemu", deploy.vmid, disk, app.disk),
     )  # fmt: skip
-    step.detail = f"{disk}: {current:g} → {app.disk} GiB"
-    if task is not None:  # PVE before 8 resizes without a task
-        deploy.wait_for(task)
 
 
 def start(deploy: Deploy, step: AppStep) -> None:
@@ -123,11 +121,10 @@ def start(deploy: Deploy, step: AppStep) -> None:
     if status.get("status") == "running":
         step.detail = "running already"
         return
-    task = deploy.start_task(
+    deploy.run_task(
         step, "start",
         lambda client: pve_guests.lifecycle(client, app.node, app.guest_type, deploy.vmid, "start"),
     )  # fmt: skip
-    deploy.wait_for(task)
 
 
 def wait(deploy: Deploy, step: AppStep) -> None:

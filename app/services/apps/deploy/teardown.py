@@ -16,7 +16,7 @@ from sqlalchemy import update
 from app import observability
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import App, AppStep, Task, utcnow
+from app.models import App, AppStatus, AppStep, StepStatus, Task, utcnow
 from app.observability import reports
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
@@ -36,7 +36,7 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
     app = deploy.app
     message = _message(error, deploy)
     if step is not None:
-        step.status, step.ended_at, step.detail = "failed", utcnow(), message
+        step.status, step.ended_at, step.detail = StepStatus.FAILED, utcnow(), message
         if step.task is not None and step.task.upid is None:  # never started in Proxmox
             db.session.delete(step.task)
             step.task = None
@@ -52,7 +52,7 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
     else:
         audit.record(app.user or "portal", "deploy", target(app), "failed", why)
         reference = report(deploy, step, error)
-    app.status, app.error, app.error_reference = "failed", why, reference  # saved together
+    app.status, app.error, app.error_reference = AppStatus.FAILED, why, reference  # saved together
     app.sealed_secrets, app.guest_left = None, left
     app.lease_until = _next_try() if left else None
     db.session.commit()
@@ -157,19 +157,17 @@ def _own_guest(deploy: Deploy) -> Guest | None:
 def _stop(deploy: Deploy, guest: Guest) -> None:
     if guest.status == "running":
         step = AppStep(name="stop", label="Stop", position=-1)  # not shown: cleanup only
-        task = deploy.start_task(
+        deploy.run_task(
             step, "stop",
             lambda c: pve_guests.lifecycle(c, guest.node, guest.type, guest.vmid, "stop"),
         )  # fmt: skip
-        deploy.wait_for(task)
 
 
 def _destroy(deploy: Deploy, guest: Guest) -> None:
     step = AppStep(name="destroy", label="Destroy", position=-1)
-    task = deploy.start_task(
+    deploy.run_task(
         step, "delete", lambda c: pve_guests.destroy(c, guest.node, guest.type, guest.vmid)
     )
-    deploy.wait_for(task)
     ownership.forget(guest.vmid)
     db.session.commit()
 
@@ -184,13 +182,13 @@ def delete(deploy: Deploy) -> None:
             _destroy(deploy, guest)
     except Exception as error:  # noqa: BLE001 - reported once, the app says what happened
         db.session.rollback()
-        app.status, app.lease_until = "failed", None
+        app.status, app.lease_until = AppStatus.FAILED, None
         app.error = f"Deleting the app failed: {_message(error, deploy)}"
         audit.record(app.user or "portal", "delete-app", target(app), "failed", app.error)
         app.error_reference = report(deploy, None, error)
         db.session.commit()
         return
-    app.status, app.lease_until = "deleted", None
+    app.status, app.lease_until = AppStatus.DELETED, None
     audit.record(app.user or "portal", "delete-app", target(app), "done")
     db.session.commit()
 

@@ -1,0 +1,30 @@
+"""Database models (typed SQLAlchemy 2.0), one module per area; import them from here.
+
+- base.py: time as the models keep it (`utcnow`, `aware`) and the shared `Lock`;
+- users.py: `User`, `Quota`, `GuestAssignment`;
+- activity.py: `Task` (`TaskStatus`), `AuditEntry`, `ConsoleSession`;
+- apps.py: `App` (`AppStatus`), `AppStep` (`StepStatus`).
+
+Imports among them point one way: base <- users <- activity <- apps.
+"""
+
+from app.models.activity import AuditEntry, ConsoleSession, Task, TaskStatus
+from app.models.apps import APP_NAME_MAX, BUSY, SETTLED, App, AppStatus, AppStep, StepStatus
+from app.models.base import Lock, aware, utcnow
+from app.models.users import (
+    EMAIL_MAX,
+    GUEST_NAME_MAX,
+    ROLES,
+    USERNAME_MAX,
+    GuestAssignment,
+    Quota,
+    User,
+    password_hash_method,
+)
+
+__all__ = [
+    "APP_NAME_MAX", "BUSY", "EMAIL_MAX", "GUEST_NAME_MAX", "ROLES", "SETTLED", "USERNAME_MAX",
+    "App", "AppStatus", "AppStep", "AuditEntry", "ConsoleSession", "GuestAssignment", "Lock",
+    "Quota",
+    "StepStatus", "Task", "TaskStatus", "User", "aware", "password_hash_method", "utcnow",
+]  # fmt: skip

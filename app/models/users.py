@@ -1,0 +1,104 @@
+"""People and what they may own: users, their quotas, the guests given to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import Model
+from app.models.base import utcnow
+
+ROLES = ("admin", "user")
+USERNAME_MAX = 64
+EMAIL_MAX = 254
+
+
+def password_hash_method() -> str:
+    """werkzeug's hash method for new passwords: scrypt by default."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+class User(UserMixin, Model):
+    """A person who logs into the portal: an `admin` or a `user`."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True, index=True)
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session's id: raising it ends every session the user has (logout, new
+    # password, disabled, role changed).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to log in inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: `<id>:<session_version>`."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user at its next request (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def set_password(self, password: str) -> None:
+        """Store a hash of password (never the password itself): scrypt, unless the app's
+        PASSWORD_HASH_METHOD says otherwise (the tests use a fast one)."""
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
+
+    def check_password(self, password: str) -> bool:
+        """True when password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role})>"
+
+
+class Quota(Model):
+    """What one user may own at most (None: no limit); admins have none (app.services.quotas)."""
+
+    __tablename__ = "quotas"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    guests: Mapped[int | None] = mapped_column(Integer)
+    cores: Mapped[int | None] = mapped_column(Integer)
+    memory: Mapped[int | None] = mapped_column(Integer)  # MiB
+    disk: Mapped[int | None] = mapped_column(Integer)  # GiB
+
+
+GUEST_NAME_MAX = 128
+
+
+class GuestAssignment(Model):
+    """A guest given to a user; admins see every guest anyway.
+
+    PVE reuses a deleted guest's VMID, so the assignment also names the guest's type and name:
+    a different guest under the same VMID does not match it (app.services.ownership).
+    """
+
+    __tablename__ = "guest_assignments"
+
+    vmid: Mapped[int] = mapped_column(primary_key=True)
+    guest_type: Mapped[str | None] = mapped_column(String(8))
+    guest_name: Mapped[str | None] = mapped_column(String(GUEST_NAME_MAX))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()

@@ -1,5 +1,5 @@
-"""Consoles, relayed through the portal: Proxmox's websocket on one side, the browser's on
-the other.
+"""The handshakes that open a console before relay.py carries it: RFB (VNC) for a VM's screen,
+termproxy's ticket line for a terminal.
 
 For a VM's screen the portal answers Proxmox's VNC authentication itself, with the password
 vncproxy generated, and offers the browser an RFB session without authentication (the

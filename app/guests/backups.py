@@ -1,17 +1,38 @@
-"""Operations on a guest's existing backups: restore (over it, or as a new guest), delete,
-protect. Making a backup is on the same page (app/guests/routes.py)."""
+"""A guest's backups page: back up now, and restore (over the guest, or as a new guest), delete
+or protect one of its backups (app.services.guests.backups)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from app.exceptions import AppServiceError, ProxmoxError
-from app.guests.forms import BackupActionForm
-from app.guests.routes import GUEST_URL, bp
+from app.guests.forms import BackupActionForm, BackupForm
+from app.guests.routes import GUEST_URL, bp, start_task
 from app.observability.reports import reported_refusal
 from app.services.guests import backups
 from app.services.quotas import QuotaExceeded
+
+
+@bp.route(GUEST_URL + "/backups", methods=["GET", "POST"], endpoint="backups")
+@login_required
+def backups_page(node: str, guest_type: str, vmid: int):
+    """The guest's backups, and a form to back it up now."""
+    page = backups.load(current_user, node, guest_type, vmid)
+    form = BackupForm()
+    form.storage.choices = [SelectChoice(s["storage"], s["storage"]) for s in page.storages]
+    if request.method == "POST":
+        if form.validate_on_submit():
+            return start_task(
+                page.guest, "backup",
+                lambda: backups.back_up_now(
+                    current_user, page.guest, form.storage.data, form.mode.data,
+                    form.compress.data, form.request_key.data,
+                ),
+            )  # fmt: skip
+        return render_template("guests/backups.html", page=page, form=form), 400
+    return render_template("guests/backups.html", page=page, form=form)
 
 
 @bp.post(GUEST_URL + "/backups/action")

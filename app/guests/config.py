@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.guests.forms import ConfigForm
-from app.guests.routes import GUEST_URL, _page_url, bp
+from app.guests.routes import GUEST_URL, bp, page_url
 from app.observability.reports import reported_refusal
 from app.services import ownership
 from app.services.guests import settings
@@ -33,7 +33,7 @@ def configure(node: str, guest_type: str, vmid: int):
         return redirect(request.path)
     if outcome is not None and not (outcome.problems or outcome.stale or form.form_errors):
         flash("Nothing was changed.", "info")
-        return redirect(_page_url(guest))
+        return redirect(page_url(guest))
     current = settings.read(guest)
     if outcome is not None and outcome.stale:
         _fill(form, current, typed=_typed(form))

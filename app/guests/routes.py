@@ -1,4 +1,5 @@
-"""Guest views: thin wrappers over app.services (guests, tasks, ownership, audit)."""
+"""Guest views: the guest page, its addresses, power, delete, snapshots and owner (backups are
+in backups.py, settings in config.py); each calls app.services.guests and follows its task."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from app.auth.session import admin_required
 from app.exceptions import ProxmoxError
 from app.guests.forms import (
     ActionForm,
-    BackupForm,
     DeleteForm,
     OwnerForm,
     SnapshotForm,
@@ -21,7 +20,7 @@ from app.guests.forms import (
 from app.models import Task
 from app.observability.reports import report_proxmox_error
 from app.services import ownership, tasks
-from app.services.guests import Guest, Node, actions, addresses, backups, overview
+from app.services.guests import Guest, Node, actions, addresses, overview
 from app.services.users import list_users
 
 bp = Blueprint("guests", __name__)
@@ -29,7 +28,7 @@ bp = Blueprint("guests", __name__)
 GUEST_URL = "/guests/<node>/<guest_type>/<int:vmid>"
 
 
-def _page_url(guest: Guest) -> str:
+def page_url(guest: Guest) -> str:
     return url_for("guests.show", node=guest.node, guest_type=guest.type, vmid=guest.vmid)
 
 
@@ -72,7 +71,7 @@ def _render_page(guest: Guest, host: Node, status: int = 200, **forms):
     )  # fmt: skip
 
 
-def _start(guest: Guest, action: str, start: Callable[[], Task]):
+def start_task(guest: Guest, action: str, start: Callable[[], Task]):
     """Start a valid form's task and follow it; PVE's refusal goes back to the guest page."""
     try:
         task = start()
@@ -85,7 +84,7 @@ def _start(guest: Guest, action: str, start: Callable[[], Task]):
             + (f" (error reference {reference})" if reference else ""),
             "error",
         )
-        return redirect(_page_url(guest))
+        return redirect(page_url(guest))
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
@@ -99,9 +98,9 @@ def power(node: str, guest_type: str, vmid: int, action: str):
     form = ActionForm()
     if not form.validate_on_submit():
         flash("The form expired; please try again.", "error")
-        return redirect(_page_url(guest))
+        return redirect(page_url(guest))
     key = form.request_key.data
-    return _start(guest, action, lambda: actions.power(current_user, guest, action, key))
+    return start_task(guest, action, lambda: actions.power(current_user, guest, action, key))
 
 
 @bp.post(GUEST_URL + "/delete")
@@ -113,7 +112,7 @@ def delete(node: str, guest_type: str, vmid: int):
     if form.validate_on_submit():
         if form.confirm_name.data.strip() == guest.name:
             key = form.request_key.data
-            return _start(guest, "delete", lambda: actions.delete(current_user, guest, key))
+            return start_task(guest, "delete", lambda: actions.delete(current_user, guest, key))
         form.confirm_name.errors = [f"Type {guest.name} exactly to delete this guest."]
     return _render_page(guest, host, status=400, delete_form=form)
 
@@ -126,7 +125,7 @@ def create_snapshot(node: str, guest_type: str, vmid: int):
     form = SnapshotForm()
     if not form.validate_on_submit():
         return _render_page(guest, host, status=400, snapshot_form=form)
-    return _start(
+    return start_task(
         guest, "snapshot",
         lambda: actions.snapshot(
             current_user, guest, form.name.data, form.description.data or "",
@@ -145,33 +144,13 @@ def snapshot_operation(node: str, guest_type: str, vmid: int, name: str, operati
     form = ActionForm()
     if not form.validate_on_submit():
         flash("The form expired; please try again.", "error")
-        return redirect(_page_url(guest))
+        return redirect(page_url(guest))
     key = form.request_key.data
-    return _start(
+    return start_task(
         guest,
         actions.SNAPSHOT_OPERATIONS[operation],
         lambda: actions.snapshot_operation(current_user, guest, name, operation, key),
     )
-
-
-@bp.route(GUEST_URL + "/backups", methods=["GET", "POST"], endpoint="backups")
-@login_required
-def backups_page(node: str, guest_type: str, vmid: int):
-    """The guest's backups, and a form to back it up now."""
-    page = backups.load(current_user, node, guest_type, vmid)
-    form = BackupForm()
-    form.storage.choices = [SelectChoice(s["storage"], s["storage"]) for s in page.storages]
-    if request.method == "POST":
-        if form.validate_on_submit():
-            return _start(
-                page.guest, "backup",
-                lambda: backups.back_up_now(
-                    current_user, page.guest, form.storage.data, form.mode.data,
-                    form.compress.data, form.request_key.data,
-                ),
-            )  # fmt: skip
-        return render_template("guests/backups.html", page=page, form=form), 400
-    return render_template("guests/backups.html", page=page, form=form)
 
 
 @bp.post(GUEST_URL + "/owner")
@@ -184,11 +163,11 @@ def set_owner(node: str, guest_type: str, vmid: int):
     form.offer(users.values())
     if not form.validate_on_submit():
         flash("Choose a user from the list.", "error")
-        return redirect(_page_url(guest))
+        return redirect(page_url(guest))
     owner = users.get(form.user_id.data)
     ownership.set_owner(current_user, guest, owner)
     if owner:
         flash(f"{guest.name} now belongs to {owner.username}.", "success")
     else:
         flash(f"{guest.name} is no longer assigned to anyone.", "success")
-    return redirect(_page_url(guest))
+    return redirect(page_url(guest))

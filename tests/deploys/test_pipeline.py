@@ -55,6 +55,15 @@ def test_a_vm_app_deploys_to_running_with_its_outputs(app, pve):
     assert client.get(f"/guests/pve2/qemu/{row.vmid}").status_code == 200  # it is bob's
 
 
+def test_the_reserve_step_names_the_vmid_it_reserved(app, pve):
+    client = log_in(app, "bob", "user")
+    deploy(client, "nginx", NGINX_FORM)
+    [row] = apps_in(app)
+    reserve = next(s for s in row.steps if s.name == "reserve")
+    assert row.vmid is not None and reserve.detail == f"VMID {row.vmid}"
+    assert f"VMID {row.vmid}" in client.get("/my-apps/1").get_data(as_text=True)
+
+
 def test_a_container_app_deploys_to_running_with_its_outputs(app, pve):
     client = log_in(app, "bob", "user")
     assert deploy(client, "nginx", NGINX_FORM).status_code == 302

@@ -23,7 +23,8 @@ from app.services.guests import addresses
 def reserve(deploy: Deploy, step: AppStep) -> None:
     """A VMID no guest and no other work of the portal has (app.services.vmids)."""
     app = deploy.app
-    step.detail = f"VMID {vmids.claim(deploy.client, lambda vmid: setattr(app, 'vmid', vmid))}"
+    vmids.claim(deploy.client, lambda vmid: setattr(app, "vmid", vmid))
+    step.detail = f"VMID {app.vmid}"
 
 
 def clone(deploy: Deploy, step: AppStep) -> None:

@@ -2,6 +2,7 @@
 # make test  - the whole test suite: unit tests against a real fakepve over HTTPS, and the
 #              end-to-end tests (portal under gunicorn reporting to a real Bugsink)
 # make e2e   - only the end-to-end tests
+# make real-guest-test - a real Debian 13 VM under QEMU reads the portal's seed ISO (minutes)
 # make bugsink-server - a local Bugsink (Sentry-compatible) on http://127.0.0.1:8000; prints its DSN
 # make lint  - ruff and mypy (app/, zero errors)
 # make bench - the benchmark (bench/run.py): a table per cluster size, and bench/results.json
@@ -12,7 +13,7 @@ LOAD_VENV ?= .venv-load
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-tools e2e lint venv bugsink loadtool chromium bugsink-server bench clean
+.PHONY: demo test test-tools real-guest-test e2e lint venv bugsink loadtool chromium bugsink-server bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +54,12 @@ test-tools:
 
 test: test-tools
 	BUGSINK_VENV=$(BUGSINK_VENV) LOAD_VENV=$(LOAD_VENV) $(BIN)/pytest
+
+# A real Debian 13 VM under QEMU (tests/real_guest/): debootstrap and QEMU from Debian.
+real-guest-test: venv
+	command -v debootstrap >/dev/null && command -v qemu-system-x86_64 >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap qemu-system-x86 qemu-utils)
+	REAL_GUEST_TEST=1 $(BIN)/pytest tests/real_guest -s
 
 e2e: test-tools
 	BUGSINK_VENV=$(BUGSINK_VENV) LOAD_VENV=$(LOAD_VENV) $(BIN)/pytest tests/e2e

@@ -141,6 +141,7 @@ def register_template_helpers(flask_app: Flask) -> None:
     """Filters that format bytes, percentages and durations in templates; URL helpers; what
     the Proxmox token lacks for an action."""
     from app import formatting, urls
+    from app.catalog import RUNTIME_LABELS
     from app.guests.forms import new_request_key
     from app.services.console import access as console_access
     from app.services.guests import rights
@@ -154,7 +155,9 @@ def register_template_helpers(flask_app: Flask) -> None:
     flask_app.jinja_env.globals.update(guest_url=urls.guest_url, node_url=urls.node_url)
     flask_app.jinja_env.globals["new_request_key"] = new_request_key
     flask_app.jinja_env.globals.update(
-        missing_right=rights.missing, deploy_action=rights.deploy_action
+        missing_right=rights.missing,
+        deploy_action=rights.deploy_action,
+        RUNTIME_LABELS=RUNTIME_LABELS,
     )
     flask_app.jinja_env.globals["consoles_of"] = console_access.consoles_of
     flask_app.jinja_env.globals["app_version"] = flask_app.config["APP_VERSION"]

@@ -151,6 +151,7 @@ def from_environment() -> dict:
         "DEPLOY_POLL_SECONDS": _seconds("DEPLOY_POLL_SECONDS", 1.0),
         "DEPLOY_LEASE_SECONDS": _seconds("DEPLOY_LEASE_SECONDS", 60.0),
         "DEPLOY_BOOT_TIMEOUT": _seconds("DEPLOY_BOOT_TIMEOUT", 300.0),
+        "DEPLOY_HEALTH_TIMEOUT": _seconds("DEPLOY_HEALTH_TIMEOUT", 3600.0),
         "DEPLOY_TASK_TIMEOUT": _seconds("DEPLOY_TASK_TIMEOUT", 1800.0),
         "DEPLOY_MAX_ATTEMPTS": _int("DEPLOY_MAX_ATTEMPTS", 3),
         "DEPLOYS_AT_ONCE": _int("DEPLOYS_AT_ONCE", 3),

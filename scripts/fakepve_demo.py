@@ -27,7 +27,7 @@ from fakepve.lxc import format_size, parse_size
 from fakepve.model import PveError
 from fakepve.server import FORMATS, USER
 
-from scripts import demo_vnc
+from scripts import demo_apps, demo_vnc
 
 # PVE 9's built-in PVEAuditor role: what `--read-only` grants the portal's token.
 AUDITOR = ("Datastore.Audit", "Mapping.Audit", "Pool.Audit", "SDN.Audit", "Sys.Audit",
@@ -54,6 +54,12 @@ class DemoPve(FakePve):
     guest_agents = True
     boot_secs = 10  # PVE seconds from start until the agent answers and DHCP has leased
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version, self.release_version = "9.1.2", "9.1"  # OCI containers came with 9.1
+        self.responders = demo_apps.Responders(self)
+        self.oci_images: dict[str, str] = {}  # volid -> the reference it was pulled from
+
     def booted(self, guest) -> bool:
         """True once a running guest has had boot_secs (scaled by time_scale) to boot."""
         up = time.time() - (guest.started_at or 0)
@@ -63,8 +69,67 @@ class DemoPve(FakePve):
         vm = self.find(values["node"], values["vmid"])
         if self.guest_agents and vm.agent is None and self.booted(vm):
             if str(vm.config.get("agent", "0")).split(",")[0] in ("1", "enabled=1"):
-                vm.agent = {"interfaces": agent_interfaces(vm.vmid, vm.config)}
-        return await super()._agent_call(match, values)
+                # Files written into the guest stay on its disk: a clone has them too.
+                vm.agent = {"interfaces": agent_interfaces(vm.vmid, vm.config),
+                            "files": demo_apps.disk_of(vm).files}  # fmt: skip
+        answer = await super()._agent_call(match, values)
+        command = match.template.rsplit("/", 1)[1]
+        if command == "file-write":  # kept, so that file-read gives it back
+            vm.agent.setdefault("files", {})[values["file"]] = values["content"]
+        if command == "exec-status":
+            argv = vm.agent_execs.get(values["pid"], [])
+            scripted = " ".join(argv) in (vm.agent.get("exec") or {})  # a test's answer wins
+            demo = None if scripted else await demo_apps.exec_answer(
+                self, vm, argv, lease_address(vm.vmid)
+            )  # fmt: skip
+            answer = {**answer, **(demo or {})}
+        return answer
+
+    async def stop(self):
+        """Stop listening, the apps' stand-ins too."""
+        await self.responders.close()
+        await super().stop()
+
+    async def _qm_clone(self, values, user):
+        """A clone's disk holds what the source's held: its app's files, its app set to run."""
+        answer = await super()._qm_clone(values, user)
+        source = next(vm for vm in self.vms if vm.vmid == int(values["vmid"]))
+        copy = next(vm for vm in self.vms if vm.vmid == int(values["newid"]))
+        copy.demo_disk = demo_apps.disk_of(source).copy()
+        return answer
+
+    async def _oci_pull(self, values, user):
+        """oci-registry-pull (PVE 9.1): the image as `<filename>.tar` in the storage, as
+        PVE's skopeo writes it; PVE refuses to overwrite an existing file."""
+        storage, node = values["storage"], values["node"]
+        self.require(user, f"/storage/{storage}", "Datastore.AllocateTemplate")
+        self.require(user, f"/nodes/{node}", "Sys.AccessNetwork")
+        reference = values["reference"]
+        stem = values.get("filename") or reference.rsplit("/", 1)[-1].replace(":", "_")
+        volname = f"vztmpl/{stem}.tar"
+        if volname in self.storages.get(storage, {}).get("volumes", {}):
+            raise PveError(500, f"refusing to override existing file '{stem}.tar'")
+
+        async def body():
+            await self.pause(5)
+            self.store_file(storage, f"{stem}.tar", 80 * 2**20, "vztmpl")
+            self.oci_images[f"{storage}:{volname}"] = reference
+            return f"pulled {reference}"
+
+        log = [f"pulling {reference} to {storage}:{volname}"]
+        return await self.task(node, "ocipull", storage, user, body, lock=False, log=log)
+
+    async def _lxc_create(self, user, v):
+        """A container from a pulled OCI image gets what PVE maps from the image: its
+        environment, entrypoint and console mode."""
+        if v.get("ostemplate") in self.oci_images:
+            v = {
+                **v,
+                "env": demo_apps.IMAGE_ENV,
+                "entrypoint": "/entrypoint.sh",
+                "cmode": "console",
+            }
+        return await super()._lxc_create(user, v)
 
     async def _lxc_interfaces(self, user, v):
         interfaces = await super()._lxc_interfaces(user, v)
@@ -74,11 +139,19 @@ class DemoPve(FakePve):
                 if not self.booted(ct):
                     continue
                 address = lease_address(ct.vmid)
+                await self._answer_as_app(ct, address)
                 item["inet"] = f"{address}/8"
                 item["ip-addresses"] = [
                     {"ip-address-type": "inet", "ip-address": address, "prefix": "8"}
                 ]
         return interfaces
+
+    async def _answer_as_app(self, ct, address: str) -> None:
+        """An app's OCI container answers on its health port once it has its address."""
+        if str(ct.config.get("cmode")) == "console":
+            port = (demo_apps.catalog_app(ct.config.get("tags")).get("health") or {}).get("port")
+            if port:
+                await self.responders.serve(address, int(port), ct.vmid)
 
     def _build_app(self):
         """fakepve's app, plus a serial terminal for containers: fakepve's termproxy and
@@ -109,6 +182,7 @@ class DemoPve(FakePve):
             ("GET", "/nodes/{node}/lxc/{vmid}/rrddata", self._rrddata),
             ("POST", "/nodes/{node}/vzdump", self._vzdump),
             ("PUT", "/nodes/{node}/qemu/{vmid}/resize", self._qm_resize),
+            ("POST", "/nodes/{node}/storage/{storage}/oci-registry-pull", self._oci_pull),
         ]
 
     async def _qm_create(self, v, user):

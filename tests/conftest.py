@@ -32,7 +32,7 @@ PORTAL_SETTINGS = (
     "SECRET_KEY", "APP_VERSION", "DATABASE_URL", "LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT",
     "MAX_CONTENT_LENGTH", "SESSION_COOKIE_SECURE", "PROXY_COUNT", "JOBS_URL", "CATALOG_DIR",
     "DEPLOY_BRIDGE", "DEPLOY_POLL_SECONDS", "DEPLOY_LEASE_SECONDS", "DEPLOY_BOOT_TIMEOUT",
-    "DEPLOY_TASK_TIMEOUT", "DEPLOY_MAX_ATTEMPTS",
+    "DEPLOY_HEALTH_TIMEOUT", "DEPLOY_TASK_TIMEOUT", "DEPLOY_MAX_ATTEMPTS",
 )  # fmt: skip
 for name in list(os.environ):
     if name.startswith(("SENTRY_", "PROXMOX_")) or name in PORTAL_SETTINGS:
@@ -184,9 +184,11 @@ def make_app(tmp_path, pve, fakepve_cafile, migrated_sqlite):
             "WTF_CSRF_ENABLED": False,
             # scrypt takes 170 ms a hash; the tests make thousands (production keeps scrypt).
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            # Deploys poll Proxmox every 10 ms in the tests, and give up on a boot after 2 s.
+            # Deploys poll Proxmox every 10 ms in the tests, and give up on a boot or an
+            # app's health after 2 s.
             "DEPLOY_POLL_SECONDS": 0.01,
             "DEPLOY_BOOT_TIMEOUT": 2.0,
+            "DEPLOY_HEALTH_TIMEOUT": 2.0,
             **proxmox_settings(pve, fakepve_cafile),
         }
         config.update(overrides)

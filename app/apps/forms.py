@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     Field,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -37,6 +38,7 @@ SSH_KEYS = (
     r"[A-Za-z0-9+/]+={0,3}( [^\r\n]*)?(\r?\n|$))+$"
 )
 INPUT_PREFIX = "input_"
+ENV_SAFE = r"^[^'\r\n\x00]*$"
 NAME_MESSAGE = (
     "Use lower-case letters, digits and '-'; start with a letter, end with a letter or digit."
 )
@@ -56,6 +58,7 @@ def app_name_field(label: str) -> StringField:
 
 
 class DeployForm(ActionForm):
+    runtime = HiddenField(default="vm")
     name = app_name_field("Name")
     node = SelectField("Node")
     storage = SelectField("Storage for its disk")
@@ -78,12 +81,13 @@ def deploy_form(entry: CatalogEntry, options: DeployOptions, **values) -> Deploy
     class Form(DeployForm):
         pass
 
-    for item in entry.inputs:
-        setattr(Form, INPUT_PREFIX + item.name, _input_field(item))
+    for item in entry.form_inputs:
+        if options.runtime == "vm" or item.target == "env":  # cloud-init is for VMs
+            setattr(Form, INPUT_PREFIX + item.name, _input_field(item))
     resources = entry.resources
     defaults = {
         "cores": resources.cores.default, "memory": resources.memory.default,
-        "disk": resources.disk.default, "node": AUTOMATIC,
+        "disk": resources.disk.default, "node": AUTOMATIC, "runtime": options.runtime,
     }  # fmt: skip
     form = Form(**{**defaults, **values})
     form.node.choices = [SelectChoice(AUTOMATIC, "Automatic: the node with the most free memory")]
@@ -112,6 +116,8 @@ def _input_field(item: Input) -> Field:
     checks: list = []
     if item.pattern:
         checks.append(Regexp(item.pattern, message=item.help or f"Match {item.pattern}."))
+    if item.target == "env":  # a line of the app's .env, single-quoted (compose_vm.env_text)
+        checks.append(Regexp(ENV_SAFE, message="It cannot hold a ' (quote) or a line break."))
     kwargs = {"description": item.help or ""}
     if item.type == "integer":
         low = item.minimum if item.minimum is not None else -MAX_ID

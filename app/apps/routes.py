@@ -42,7 +42,9 @@ def templates():
 def show(app_id: str):
     """One app: what it is, what it needs, and whether this cluster has its source."""
     entry = catalog.get(app_id)
-    return render_template("apps/show.html", entry=entry, availability=catalog.availability(entry))
+    resources = deploys.cluster_now()
+    where = {runtime: catalog.availability(entry, runtime, resources) for runtime in entry.runtimes}
+    return render_template("apps/show.html", entry=entry, where=where)
 
 
 @bp.route("/apps/<app_id>/deploy", methods=["GET", "POST"])
@@ -53,7 +55,8 @@ def deploy(app_id: str):
     An invalid one comes back with field messages, and nothing is created anywhere.
     """
     entry = catalog.get(app_id)
-    options = placement.options_for(entry)
+    runtime = request.values.get("runtime", "vm")
+    options = placement.options_for(entry, runtime if runtime in entry.runtimes else "vm")
     form = deploy_form(entry, options, **_earlier_values(entry))
     if request.method == "POST":
         # A form submitted twice: its deploy exists already (its name is now taken).
@@ -104,4 +107,5 @@ def _placed(form, options) -> deploys.DeployRequest | None:
         name=form.name.data, node=placement.node, storage=placement.storage,
         cores=form.cores.data, memory=form.memory.data, disk=form.disk.data,
         inputs=form.input_values(), keep_on_failure=form.keep_on_failure.data,
+        runtime=options.runtime,
     )  # fmt: skip

@@ -21,7 +21,7 @@ from app.observability.scopes import (
     isolated,
     proxmox_call,
 )
-from app.observability.scrubbing import hiding
+from app.observability.scrubbing import hide_too, hiding
 from app.observability.setup import delivery_failed, detect_environment, init_sentry
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "detect_environment",
     "flush",
     "forked_scope",
+    "hide_too",
     "hiding",
     "init_sentry",
     "isolated",

@@ -51,6 +51,13 @@ def hiding(values: Iterable[str]) -> Iterator[None]:
         _hidden_values.reset(token)
 
 
+def hide_too(values: Iterable[str]) -> None:
+    """Inside `hiding`, blank these values as well from now on (secrets made on the way,
+    such as a deploy's generated ones)."""
+    kept = [v for v in values if v and len(v) >= 4]
+    _hidden_values.set((*_hidden_values.get(), *kept))
+
+
 def unless_socket_end(hint: dict, send):
     """None (no event) for the StopIteration that ends every websocket under gunicorn:
     flask-sock raises it to tell gunicorn the connection is done, and the SDK's WSGI

@@ -52,3 +52,9 @@ def agent(client: ProxmoxClient, node: str, vmid: int, name: str, **params: Any)
     if name in ("exec", "file-write"):
         return client.request("POST", path, **params)
     return client.get(path, **params)
+
+
+def pull_oci_image(client: ProxmoxClient, node: str, storage: str, reference: str, filename: str):
+    """POST oci-registry-pull (PVE >= 9.1): the image as a container template; the UPID."""
+    path = f"nodes/{node}/storage/{storage}/oci-registry-pull"
+    return client.request("POST", path, reference=reference, filename=filename)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.compose import image_tag, problems, variables_in
+from app.catalog.compose import image_tag, problems, variables_in
 
 GOOD = """
 services:

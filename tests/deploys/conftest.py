@@ -22,6 +22,10 @@ CLUSTER = {
          "name": "alpine-3.20-default_20240908_amd64.tar.xz"},
     ],
     "guests": [
+        {"vmid": 9100, "name": "portal-debian-13", "node": "pve2", "template": True,
+         "config": {"cores": 1, "memory": "1024", "scsi0": "local-lvm:base-9100-disk-0,size=3G",
+                    "agent": "1", "ide2": "local-lvm:vm-9100-cloudinit,media=cdrom",
+                    "tags": "portal-base", "net0": "virtio=BC:24:11:00:91:00,bridge=vmbr0"}},
         {"vmid": 9000, "name": "tpl-debian-12", "node": "pve1", "template": True,
          "config": {"cores": 2, "memory": "2048", "scsi0": "local-lvm:base-9000-disk-0,size=16G",
                     "agent": "1", "ide2": "local-lvm:vm-9000-cloudinit,media=cdrom",
@@ -36,8 +40,17 @@ CLUSTER = {
 }  # fmt: skip
 WORDPRESS_FORM = {
     "name": "blog", "node": "auto", "storage": "local-lvm", "cores": "2", "memory": "2048",
-    "disk": "20", "input_admin_user": "admin", "input_admin_password": "Wp-secret-pass-42",
-    "input_site_title": "Our blog",
+    "disk": "20", "input_login_user": "admin",
+    "input_ssh_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0"
+                     "dh2l9GKJl me@laptop",
+}  # fmt: skip
+CODE_SERVER_FORM = {  # a Compose VM app with a secret the user types
+    "name": "editor", "node": "auto", "storage": "local-lvm", "cores": "2", "memory": "2048",
+    "disk": "20", "input_login_user": "dev", "input_code_server_password": "Cs-secret-pass-42",
+}  # fmt: skip
+POSTGRES_FORM = {  # an OCI container app
+    "runtime": "oci", "name": "db", "node": "pve1", "storage": "local-lvm", "cores": "1",
+    "memory": "1024", "disk": "8", "input_postgres_user": "app",
 }  # fmt: skip
 
 

@@ -12,8 +12,7 @@ import pytest
 
 from app import jobs
 from tests.conftest import log_in
-from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
-from tests.deploys.test_pipeline import NGINX_FORM
+from tests.deploys.conftest import POSTGRES_FORM, WORDPRESS_FORM, apps_in, cluster_names
 from tests.deploys.test_quotas import set_quota
 
 
@@ -51,7 +50,7 @@ def test_a_vm_app_is_cloned_with_its_configuration_and_the_source_is_untouched(a
     assert (copy.catalog_id, copy.inputs, copy.source_id) == ("wordpress", source.inputs, source.id)
     assert (copy.cores, copy.memory, copy.disk) == (source.cores, source.memory, source.disk)
     assert copy.vmid != source.vmid and copy.ip_address != source.ip_address
-    assert copy.outputs[0]["value"] == f"http://{copy.ip_address}/"
+    assert copy.outputs[0]["value"] == f"http://{copy.ip_address}:8080/"
     original, twin = pve.vm(source.vmid), pve.vm(copy.vmid)
     assert twin.name == "blog-copy" and twin.config["net0"] != original.config["net0"]
     assert comparable(twin.config, copy.vmid) == comparable(original.config, source.vmid)
@@ -63,7 +62,7 @@ def test_a_vm_app_is_cloned_with_its_configuration_and_the_source_is_untouched(a
 
 def test_a_running_container_is_cloned_from_a_temporary_snapshot(app, pve):
     client = log_in(app, "bob", "user")
-    deployed(client, "nginx", NGINX_FORM)
+    deployed(client, "postgresql", POSTGRES_FORM)
     source = apps_in(app)[0]
     digest = pve.ct(source.vmid).digest()
     assert clone(client, source.id, "site-copy", node=source.node).status_code == 302
@@ -107,7 +106,7 @@ def test_a_failed_clone_leaves_no_app_no_guest_no_snapshot_and_one_event(
     if kind == "vm":
         deployed(client, "wordpress", WORDPRESS_FORM)
     else:
-        deployed(client, "nginx", NGINX_FORM)
+        deployed(client, "postgresql", POSTGRES_FORM)
     source = apps_in(app)[0]
     before = cluster_names(pve)
     kind_path = "qemu" if kind == "vm" else "lxc"

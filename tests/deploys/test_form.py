@@ -10,15 +10,15 @@ from app.models import App
 from app.proxmox.cluster import Node, Storage
 from app.services.apps.placement import AUTOMATIC, DeployOptions
 from tests.conftest import TOKEN_VALUE, log_in
-from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
+from tests.deploys.conftest import CODE_SERVER_FORM, WORDPRESS_FORM, apps_in, cluster_names
 
 BAD = {
     "name": ("Blog_1", "Use lower-case letters"),
     "cores": ("0", "WordPress needs at least 1 cores."),
     "memory": ("512", "WordPress needs at least 1024 MiB."),
-    "disk": ("8", "WordPress needs at least 16 GiB."),
-    "input_admin_password": ("short", "^.{8,64}$"),
-    "input_admin_user": ("Root!", "^[a-z][a-z0-9-]{0,31}$"),
+    "disk": ("8", "WordPress needs at least 10 GiB."),
+    "input_login_user": ("Root!", "The VM's cloud-init user."),
+    "input_ssh_key": ("not a key", "Paste OpenSSH public keys"),
     "node": ("pve9", "Not a valid choice."),
 }
 
@@ -84,13 +84,20 @@ def test_the_form_offers_only_nodes_with_the_template_and_their_disk_storages(ap
     assert '<option value="local-lvm">' in page and '<option value="local">' not in page
 
 
-def test_a_container_template_nowhere_means_no_form(app, pve):
-    pve.storages["local"]["volumes"].clear()
-    page = log_in(app, "bob", "user").get("/apps/nginx/deploy").get_data(as_text=True)
-    assert (
-        "No online node holds this app's" in page
-        and '<form method="post" class="deploy' not in page
-    )
+def test_no_base_template_means_no_form_and_says_what_to_do(app, pve):
+    pve.vms[:] = [vm for vm in pve.vms if vm.name != "portal-debian-13"]
+    page = log_in(app, "bob", "user").get("/apps/wordpress/deploy").get_data(as_text=True)
+    assert "No online node holds the VM template portal-debian-13." in page
+    assert "An administrator can make the base template" in page
+    assert '<form method="post" class="deploy' not in page
+
+
+def test_the_oci_form_asks_only_what_a_container_takes(app, pve):
+    page = log_in(app, "bob", "user").get("/apps/postgresql/deploy?runtime=oci").get_data(True)
+    assert 'name="runtime" type="hidden" value="oci"' in page
+    assert "input_postgres_user" in page and "input_login_user" not in page
+    assert "input_postgres_password" not in page  # generated: never on a form
+    assert 'href="/apps/postgresql/deploy?runtime=vm"' in page
 
 
 def test_a_double_submitted_form_deploys_once(app, pve):
@@ -103,12 +110,13 @@ def test_a_double_submitted_form_deploys_once(app, pve):
 def test_deploy_again_fills_the_form_with_the_failed_apps_choices_but_no_secret(app, pve):
     client = log_in(app, "bob", "user")
     pve.fail("POST", "/status/start", error="start_failed")
-    submit(client, memory="3072")
-    page = client.get("/apps/wordpress/deploy?again=1").get_data(as_text=True)
-    assert 'value="blog"' in page and 'value="3072"' in page and 'value="Our blog"' in page
-    assert WORDPRESS_FORM["input_admin_password"] not in page
+    data = {**CODE_SERVER_FORM, "memory": "3072", "request_key": "c" * 32}
+    client.post("/apps/code-server/deploy", data=data)
+    page = client.get("/apps/code-server/deploy?again=1").get_data(as_text=True)
+    assert 'value="editor"' in page and 'value="3072"' in page and 'value="dev"' in page
+    assert CODE_SERVER_FORM["input_code_server_password"] not in page
     other = log_in(app, "carol", "user")
-    assert other.get("/apps/wordpress/deploy?again=1").status_code == 404
+    assert other.get("/apps/code-server/deploy?again=1").status_code == 404
 
 
 def node(name: str, free_mib: int, cores: int = 8) -> Node:
@@ -119,7 +127,7 @@ def options(*nodes: Node) -> DeployOptions:
     disks = {
         n.name: [Storage("local-lvm", n.name, ("images",), True, size=100 * 2**30)] for n in nodes
     }
-    return DeployOptions(None, None, list(nodes), disks, {})  # type: ignore[arg-type]
+    return DeployOptions(None, "vm", None, None, list(nodes), disks, {})  # type: ignore[arg-type]
 
 
 def test_automatic_picks_the_fitting_node_with_the_most_free_memory():
@@ -138,19 +146,20 @@ def test_a_read_only_token_offers_no_deploy(pve, make_app, login):
     client = make_app(PROXMOX_USER="portal@pve").test_client()
     login("bob", client=client)
     lacking = 'disabled title="The portal\'s Proxmox token lacks {}"'
-    for path, privilege in (("/apps/nginx", "VM.Allocate"), ("/apps/wordpress", "VM.Clone"),
+    for path, privilege in (("/apps/postgresql", "VM.Clone"), ("/apps/wordpress", "VM.Clone"),
                             ("/apps/wordpress/deploy", "VM.Clone"),
                             ("/apps/templates", "VM.Clone")):  # fmt: skip
         page = client.get(path).data.decode()
         assert lacking.format(privilege) in page, path
         assert '<button type="submit" class="primary">Deploy</button>' not in page
-        assert 'href="/apps/wordpress/deploy"' not in page
+        assert 'href="/apps/wordpress/deploy?runtime=vm"' not in page
 
 
 @pytest.mark.parametrize("value", ["p\u0085ssword-1", "pass\u2028word-1", "pass\u2029word-1"])
 def test_secrets_with_unicode_line_breaks_are_refused_like_other_controls(app, pve, value):
     client = log_in(app, "bob", "user")
-    response = submit(client, input_admin_password=value)
+    data = {**CODE_SERVER_FORM, "input_code_server_password": value, "request_key": "c" * 32}
+    response = client.post("/apps/code-server/deploy", data=data)
     assert response.status_code == 400
     assert "Remove the control characters" in response.get_data(as_text=True)
     assert apps_in(app) == []

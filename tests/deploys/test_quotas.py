@@ -9,8 +9,7 @@ import pytest
 from app.extensions import db
 from app.models import App, AuditEntry, Quota, Task, User
 from tests.conftest import log_in
-from tests.deploys.conftest import WORDPRESS_FORM, apps_in, cluster_names
-from tests.deploys.test_pipeline import NGINX_FORM
+from tests.deploys.conftest import POSTGRES_FORM, WORDPRESS_FORM, apps_in, cluster_names
 
 # bob's deploys below ask for 2 cores, 2048 MiB and 20 GiB; he owns VM 100 (1 core, 512 MiB, 8 GiB).
 LIMITS = {
@@ -185,7 +184,7 @@ def test_deploys_per_user_are_rate_limited(make_app, pve):
     app = make_app(DEPLOY_RATE_LIMIT="2 per minute")
     client = log_in(app, "bob", "user")
     codes = [
-        client.post("/apps/nginx/deploy", data={**NGINX_FORM, "name": f"site{i}",
+        client.post("/apps/postgresql/deploy", data={**POSTGRES_FORM, "name": f"site{i}",
                                                 "request_key": f"{i}" * 32}).status_code
         for i in range(3)
     ]  # fmt: skip
@@ -193,7 +192,8 @@ def test_deploys_per_user_are_rate_limited(make_app, pve):
     other = log_in(app, "carol", "user")  # per user: carol is not held back by bob
     assert (
         other.post(
-            "/apps/nginx/deploy", data={**NGINX_FORM, "name": "carols", "request_key": "c" * 32}
+            "/apps/postgresql/deploy",
+            data={**POSTGRES_FORM, "name": "carols", "request_key": "c" * 32},
         ).status_code
         == 302
     )

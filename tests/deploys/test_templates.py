@@ -6,11 +6,10 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from tests.conftest import log_in
-from tests.deploys.conftest import apps_in
-from tests.deploys.test_pipeline import NGINX_FORM
+from tests.deploys.conftest import WORDPRESS_FORM, apps_in
 from tests.deploys.test_quotas import set_quota
 
-KEY = NGINX_FORM["input_ssh_key"]
+KEY = WORDPRESS_FORM["input_ssh_key"]
 FORM = {
     "name": "devbox", "node": "auto", "storage": "local-lvm", "cores": "2", "memory": "1024",
     "disk": "16", "input_user": "dev", "input_ssh_key": KEY, "request_key": "e" * 32,

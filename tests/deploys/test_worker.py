@@ -14,10 +14,10 @@ import pytest
 
 from app import config, jobs
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, log_in
-from tests.deploys.conftest import WORDPRESS_FORM, apps_in
+from tests.deploys.conftest import CODE_SERVER_FORM, apps_in
 
 ROOT = config.PROJECT_ROOT
-SECRET = WORDPRESS_FORM["input_admin_password"]
+SECRET = CODE_SERVER_FORM["input_code_server_password"]
 
 
 @pytest.fixture
@@ -70,8 +70,8 @@ def wait_until(check, seconds: float = 30) -> None:
 
 def deploy_form(app, user: str, name: str) -> None:
     client = log_in(app, user, "user")
-    data = {**WORDPRESS_FORM, "name": name, "request_key": os.urandom(16).hex()}
-    assert client.post("/apps/wordpress/deploy", data=data).status_code == 302
+    data = {**CODE_SERVER_FORM, "name": name, "request_key": os.urandom(16).hex()}
+    assert client.post("/apps/code-server/deploy", data=data).status_code == 302
 
 
 def test_a_worker_killed_mid_deploy_leaves_it_to_the_next_worker(

@@ -1,15 +1,16 @@
-"""The catalog as users browse it: filtering, and whether this cluster has an app's source."""
+"""The catalog as users browse it: filtering, and where on this cluster an app can run."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
 
 from app.catalog import CatalogEntry
-from app.exceptions import NotFoundError, ProxmoxError
+from app.exceptions import NotFoundError
 from app.proxmox import get_client
-from app.proxmox.cluster import ClusterResources, Guest, cluster_resources, storage_volumes
+from app.proxmox.cluster import ClusterResources, Guest, cluster_resources, version
 
 SEARCH_MAX = 100
 
@@ -50,6 +51,11 @@ def input_labels(app_id: str) -> dict[str, str]:
     return {field.name: field.label for field in entry.inputs} if entry else {}
 
 
+def find_in_catalog(app_id: str) -> CatalogEntry | None:
+    """The catalog's app with this id, without asking Proxmox (None for a template VM)."""
+    return current_app.extensions["catalog"].get(app_id)
+
+
 def find(app_id: str) -> CatalogEntry | None:
     """The app with this id — from the catalog, or `tpl-<vmid>`: a VM template of the cluster
     (one Proxmox call) — or None (e.g. an app deployed before it left the catalog)."""
@@ -79,7 +85,7 @@ def template_app(template: Guest) -> CatalogEntry:
         "description": f"A VM cloned from the template {template.name} on {template.node}, "
                        "with a cloud-init user and SSH key.",
         "category": "Templates", "version": "-", "website": "https://pve.proxmox.com/",
-        "icon": "template.svg", "guest_type": "qemu", "source": {"template": template.name},
+        "icon": "template.svg", "template": template.name,
         "resources": {"cores": {"default": cores, "minimum": 1},
                       "memory": {"default": memory, "minimum": 128},
                       "disk": {"default": disk, "minimum": disk}},
@@ -99,42 +105,54 @@ def search(category: str, text: str) -> list[CatalogEntry]:
     ]
 
 
+OCI_SINCE = (9, 1)  # the Proxmox VE release that runs OCI images as containers
+
+
 @dataclass
 class Availability:
-    """Where the app's source is on this cluster (empty: nowhere, so it cannot be deployed)."""
+    """Where an app can run in one runtime on this cluster (no nodes: it cannot, and `why`)."""
 
     nodes: list[str]
     source: str
+    why: str = ""
 
     @property
     def ready(self) -> bool:
         return bool(self.nodes)
 
 
-def availability(entry: CatalogEntry, resources: ClusterResources | None = None) -> Availability:
-    """The online nodes that hold the app's template guest or ostemplate volume.
-
-    One call for a template (cluster/resources, unless given); for an ostemplate, one more per
-    online node.
-    """
+def availability(
+    entry: CatalogEntry, runtime: str = "vm", resources: ClusterResources | None = None
+) -> Availability:
+    """For "vm": the online nodes that hold the app's VM template (one call, unless given).
+    For "oci": the online nodes with a container-template storage, when Proxmox is 9.1 or
+    later (one more call: /version)."""
     resources = resources or cluster_resources(get_client())
     online = [n.name for n in resources.nodes if n.online]
-    if entry.source.template:
+    if runtime == "vm":
+        template = entry.vm_template
         nodes = sorted(
-            g.node
-            for g in resources.guests
-            if g.template and g.name == entry.source.template and g.node in online
-        )
-        return Availability(nodes, f"template {entry.source.template}")
-    volume = entry.source.ostemplate or ""
-    nodes = [node for node in online if volume in _vztmpl_volumes(node, volume.partition(":")[0])]
-    return Availability(nodes, f"container template {volume}")
+            g.node for g in resources.guests
+            if g.template and g.type == "qemu" and g.name == template and g.node in online
+        )  # fmt: skip
+        why = "" if nodes else f"No online node holds the VM template {template}."
+        return Availability(nodes, f"VM template {template}", why)
+    release = pve_release()
+    source = "OCI image, pulled by Proxmox"
+    if release < OCI_SINCE:
+        shown = ".".join(str(n) for n in release)
+        why = f"OCI containers need Proxmox VE 9.1 or later; this cluster runs {shown}."
+        return Availability([], source, why)
+    nodes = sorted({
+        s.node for s in resources.storages
+        if s.active and "vztmpl" in s.content and s.node in online
+    })  # fmt: skip
+    why = "" if nodes else "No online node has a storage for container templates."
+    return Availability(nodes, source, why)
 
 
-def _vztmpl_volumes(node: str, storage: str) -> set[str]:
-    try:
-        return {v.get("volid") for v in storage_volumes(get_client(), node, storage)}
-    except ProxmoxError as error:
-        if error.kind != "api":  # Proxmox down: the page says so
-            raise
-        return set()  # no such storage on this node
+def pve_release() -> tuple[int, int]:
+    """The Proxmox VE release (major, minor) from /version, e.g. (9, 1)."""
+    text = str(version(get_client()).get("version") or "0.0")
+    parts = [int(p) for p in re.findall(r"\d+", text)[:2]]
+    return (parts + [0, 0])[0], (parts + [0, 0])[1]

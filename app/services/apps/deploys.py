@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.catalog import CatalogEntry
+from app.catalog import GUEST_TYPES, CatalogEntry
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import SETTLED, App, AppStatus, StepStatus, User
@@ -21,7 +21,7 @@ from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, cluster_resources
 from app.services import audit, ownership
 from app.services import tasks as task_service
-from app.services.apps import admission, secret_inputs
+from app.services.apps import admission, catalog, secret_inputs
 from app.services.apps.deploy.plans import clone_plan, deploy_plan
 from app.services.guests import overview
 
@@ -40,6 +40,7 @@ class DeployRequest:
     disk: int  # GiB
     inputs: dict[str, object] = field(repr=False)  # secrets among them: kept out of reports
     keep_on_failure: bool = False
+    runtime: str = "vm"  # or "oci" (app.catalog.GUEST_TYPES)
 
 
 def started_by(user: User, request_key: str) -> App | None:
@@ -66,17 +67,17 @@ def start(
     if (existing := started_by(user, request_key)) is not None:  # the same form, just before
         db.session.rollback()
         return existing
-    secret_names = {i.name for i in entry.inputs if i.type == "secret"}
+    secret_names = set(entry.secret_names())
     app = App(
         request_key=request_key, catalog_id=entry.id, name=wanted.name, user_id=user.id,
-        guest_type=entry.guest_type, node=wanted.node, storage=wanted.storage,
+        guest_type=GUEST_TYPES[wanted.runtime], node=wanted.node, storage=wanted.storage,
         cores=wanted.cores, memory=wanted.memory, disk=wanted.disk,
         inputs={k: v for k, v in wanted.inputs.items() if k not in secret_names},
         outputs=[], keep_on_failure=wanted.keep_on_failure, status=AppStatus.DEPLOYING, attempts=0,
         sealed_secrets=secret_inputs.seal(
             {k: str(v) for k, v in wanted.inputs.items() if k in secret_names and v}
         ),
-        steps=deploy_plan(entry.guest_type, bool(entry.provision)),
+        steps=deploy_plan(entry, wanted.runtime),
     )  # fmt: skip
     db.session.add(app)
     audit.record(user, "deploy", f"{entry.id} {wanted.name} on {wanted.node}", "started")
@@ -109,7 +110,7 @@ def clone(
         guest_type=source.guest_type, node=node, storage=source.storage, cores=size.cores,
         memory=size.memory, disk=size.disk, inputs=dict(source.inputs), outputs=[],
         keep_on_failure=False, status=AppStatus.DEPLOYING, attempts=0, source_id=source.id,
-        steps=clone_plan(source.guest_type),
+        steps=clone_plan(source.guest_type, has_health=entry_has_health(source.catalog_id)),
     )  # fmt: skip
     source.clone_error = None
     db.session.add(app)
@@ -117,6 +118,12 @@ def clone(
     db.session.commit()
     queue(app.id)
     return app
+
+
+def entry_has_health(catalog_id: str) -> bool:
+    """True when the app's catalog entry has a health check (a Compose app)."""
+    entry = catalog.find_in_catalog(catalog_id)
+    return entry is not None and entry.health is not None
 
 
 def visible(user: User, owner_id: int | None = None) -> list[App]:

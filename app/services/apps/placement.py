@@ -1,7 +1,7 @@
 """Where an app can be deployed: the choices of its deploy form, and the checks across fields.
 
-Everything comes from one /cluster/resources call (plus, for a container app, one call per
-online node to find its ostemplate): nodes with their free memory, storages with their free
+Everything comes from one /cluster/resources call (plus, for an OCI container, /version):
+nodes with their free memory, storages with their free
 space, the template guests and every guest's name.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.catalog import CatalogEntry
+from app.catalog import GUEST_TYPES, CatalogEntry
 from app.extensions import db
 from app.models import App, AppStatus
 from app.proxmox import get_client
@@ -37,6 +37,8 @@ class DeployOptions:
     """The nodes an app can go to (online, holding its source) and their disk storages."""
 
     entry: CatalogEntry
+    runtime: str
+    availability: catalog.Availability
     resources: ClusterResources
     nodes: list[Node]
     storages: dict[str, list[Storage]]  # node name -> storages for the guest's disks
@@ -88,12 +90,12 @@ def _no_node_fits(checked: list[Placement]) -> dict[str, str]:
     return problems
 
 
-def options_for(entry: CatalogEntry) -> DeployOptions:
-    """The nodes and storages app can be deployed to on this cluster right now."""
+def options_for(entry: CatalogEntry, runtime: str = "vm") -> DeployOptions:
+    """The nodes and storages the app can be deployed to in runtime on this cluster now."""
     resources = cluster_resources(get_client())
-    holding = set(catalog.availability(entry, resources).nodes)
-    nodes = [n for n in resources.nodes if n.name in holding]
-    content = DISK_CONTENT[entry.guest_type]
+    available = catalog.availability(entry, runtime, resources)
+    nodes = [n for n in resources.nodes if n.name in set(available.nodes)]
+    content = DISK_CONTENT[GUEST_TYPES[runtime]]
     usable = [s for s in resources.storages if s.active and content in s.content]
     storages = {
         n.name: sorted((s for s in usable if s.node == n.name), key=lambda s: s.name) for n in nodes
@@ -101,9 +103,9 @@ def options_for(entry: CatalogEntry) -> DeployOptions:
     templates = {
         g.node: g.vmid
         for g in resources.guests
-        if g.template and g.type == "qemu" and g.name == entry.source.template
+        if g.template and g.type == "qemu" and g.name == entry.vm_template
     }
-    return DeployOptions(entry, resources, nodes, storages, templates)
+    return DeployOptions(entry, runtime, available, resources, nodes, storages, templates)
 
 
 def name_taken(resources: ClusterResources, name: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g
 
+from app.catalog import CatalogEntry
 from app.exceptions import ProxmoxError
 from app.proxmox import access, get_client
 from app.proxmox.cluster import Guest
@@ -34,9 +35,26 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "restore_new": ("VM.Allocate", "Datastore.AllocateSpace"),
     "manage_backup": ("VM.Backup",),  # protect, unprotect, delete a backup
     "console": ("VM.Console",),
-    # A deploy creates a container, or clones a VM template; both then start the guest.
-    "deploy": ("VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),
+    # A VM from a template: clone it, start it. A Compose app's VM then runs commands and
+    # writes files through its guest agent (PVE 9: VM.GuestAgent.*; PVE 8: VM.Monitor).
+    # An OCI app: pull its image into a template storage, create and start the container.
     "clone": ("VM.Clone", "VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),
+    "deploy_vm": (
+        "VM.Clone",
+        "VM.Allocate",
+        "Datastore.AllocateSpace",
+        "VM.PowerMgmt",
+        "VM.GuestAgent.Unrestricted|VM.Monitor",
+    ),
+    "deploy_oci": (
+        "VM.Allocate",
+        "Datastore.AllocateSpace",
+        "Datastore.AllocateTemplate",
+        "Sys.AccessNetwork",
+        "VM.Config.Options",
+        "VM.PowerMgmt",
+    ),
+    "deploy": ("VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),  # a container clone
 }
 
 
@@ -66,6 +84,8 @@ class Rights:
 
         if privilege.startswith("Datastore."):
             return anywhere(lambda path: path == "/" or path.startswith("/storage"))
+        if privilege.startswith("Sys."):
+            return anywhere(lambda path: path == "/" or path.startswith("/nodes"))
         in_a_pool = anywhere(lambda path: path.startswith("/pool/"))
         if guest is None:
             return in_a_pool or anywhere(
@@ -103,6 +123,8 @@ def missing(action: str, guest: Guest | None = None) -> str | None:
     return current().missing(action, guest)
 
 
-def deploy_action(guest_type: str) -> str:
-    """What deploying an app of this guest type takes: a VM is a clone of a template."""
-    return "clone" if guest_type == "qemu" else "deploy"
+def deploy_action(entry: CatalogEntry, runtime: str = "vm") -> str:
+    """What deploying this app in this runtime takes (NEEDS)."""
+    if runtime == "oci":
+        return "deploy_oci"
+    return "deploy_vm" if entry.compose else "clone"

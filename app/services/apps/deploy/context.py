@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from app import observability
 from app.catalog import CatalogEntry
 from app.exceptions import AppServiceError
 from app.extensions import db
@@ -52,7 +53,7 @@ class Deploy:
         return int(self.app.vmid or 0)
 
     def secret_names(self) -> list[str]:
-        return [i.name for i in self.catalog.inputs if i.type == "secret"]
+        return self.catalog.secret_names()
 
     def values_for(self, targets: tuple[str, ...]) -> dict:
         """{target: value} of the inputs for these Proxmox parameters (empty ones left out)."""
@@ -64,6 +65,11 @@ class Deploy:
                 found[field_spec.target] = value
         return found
 
+    def add_secrets(self, named: dict[str, str]) -> None:
+        """Secrets made during the deploy (generated ones): blanked like the inputs."""
+        self.secret_values.update(named)
+        observability.hide_too(named.values())
+
     def hide_secrets(self, text: str) -> str:
         for value in self.secret_values.values():
             if value:
@@ -72,7 +78,7 @@ class Deploy:
 
     def template_vmid(self) -> int:
         """The VMID of the app's template on the chosen node (one cluster call)."""
-        name = self.catalog.source.template
+        name = self.catalog.vm_template
         for guest in cluster_resources(self.client).guests:
             if guest.template and guest.name == name and guest.node == self.app.node:
                 return guest.vmid

@@ -1,36 +1,48 @@
 """The steps of a deploy and of a clone, and the names a deploy leaves in Proxmox.
 
-A VM app: reserve a VMID, full-clone the template, configure (resources, cloud-init,
-description, tags), grow the disk, start, wait for the guest agent's address, run the
-provisioning commands, finish (outputs). A container app: reserve, create from the
-ostemplate, configure, start, wait for its address, finish. A clone copies an app's guest
-(from a temporary snapshot when it is a running container) instead of making one.
+A Compose app in a VM: reserve a VMID, full-clone the base template, configure (resources,
+cloud-init, description, tags), grow the disk, start, wait for the guest agent's address,
+write the Compose file and .env, `docker compose up`, wait until healthy, finish (outputs).
+A VM from one of the cluster's templates stops after the address. An app as an OCI
+container: reserve, pull its image, create, configure, set its environment, start, wait
+for its address, probe its port, finish. A clone copies an app's guest (from a temporary
+snapshot when it is a running container) instead of making one.
 """
 
 from __future__ import annotations
 
+from app.catalog import CatalogEntry
 from app.models import App, AppStep, StepStatus
 
 TAG = "portal-app"  # every guest the portal deploys carries it
 FAILED_TAG = "portal-failed"  # a failed deploy's guest, kept for inspection
 HIDDEN = "********"  # what people see instead of a secret input
 
-VM_STEPS = (
+TEMPLATE_VM_STEPS = (
     ("reserve", "Reserve a VMID"),
     ("clone", "Clone the template"),
     ("configure", "Set resources and cloud-init"),
     ("resize", "Grow the disk"),
     ("start", "Start the VM"),
     ("wait", "Wait for the guest agent and an address"),
-    ("provision", "Run the provisioning commands"),
     ("finish", "Fill in the outputs"),
 )
-CT_STEPS = (
+COMPOSE_VM_STEPS = (
+    *TEMPLATE_VM_STEPS[:-1],
+    ("files", "Write the Compose file and its settings"),
+    ("up", "Start the app: docker compose up"),
+    ("health", "Wait until the app is healthy"),
+    ("finish", "Fill in the outputs"),
+)
+OCI_STEPS = (
     ("reserve", "Reserve a VMID"),
+    ("pull", "Pull the app's image"),
     ("create", "Create the container"),
     ("configure", "Set the description and tags"),
+    ("environment", "Set the app's environment"),
     ("start", "Start the container"),
     ("wait", "Wait for an address"),
+    ("probe", "Wait until the app answers"),
     ("finish", "Fill in the outputs"),
 )
 CLONE_STEPS = {
@@ -39,6 +51,7 @@ CLONE_STEPS = {
         ("copy", "Clone the source VM"),
         ("start", "Start the VM"),
         ("wait", "Wait for the guest agent and an address"),
+        ("health", "Wait until the app is healthy"),
         ("finish", "Fill in the outputs"),
     ),
     "lxc": (
@@ -48,11 +61,12 @@ CLONE_STEPS = {
         ("unsnapshot", "Remove the temporary snapshot"),
         ("start", "Start the container"),
         ("wait", "Wait for an address"),
+        ("probe", "Wait until the app answers"),
         ("finish", "Fill in the outputs"),
     ),
 }
 # Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
-NOT_REPEATABLE = ("clone", "create", "provision", "copy")
+NOT_REPEATABLE = ("clone", "create", "copy")
 
 
 def _pending(steps) -> list[AppStep]:
@@ -62,15 +76,17 @@ def _pending(steps) -> list[AppStep]:
     ]
 
 
-def deploy_plan(guest_type: str, has_provisioning: bool) -> list[AppStep]:
-    """The steps of a deploy, pending."""
-    steps = VM_STEPS if guest_type == "qemu" else CT_STEPS
-    return _pending(s for s in steps if s[0] != "provision" or has_provisioning)
+def deploy_plan(entry: CatalogEntry, runtime: str) -> list[AppStep]:
+    """The steps of a deploy of entry in runtime ("vm" or "oci"), pending."""
+    if runtime == "oci":
+        return _pending(OCI_STEPS)
+    return _pending(COMPOSE_VM_STEPS if entry.compose else TEMPLATE_VM_STEPS)
 
 
-def clone_plan(guest_type: str) -> list[AppStep]:
-    """The steps of a clone, pending."""
-    return _pending(CLONE_STEPS[guest_type])
+def clone_plan(guest_type: str, has_health: bool) -> list[AppStep]:
+    """The steps of a clone, pending (a Compose app's waits until it is healthy again)."""
+    checks = ("health", "probe")
+    return _pending(s for s in CLONE_STEPS[guest_type] if s[0] not in checks or has_health)
 
 
 def snapshot_name(app: App) -> str:

@@ -39,26 +39,6 @@ def clone(deploy: Deploy, step: AppStep) -> None:
     )  # fmt: skip
 
 
-def create(deploy: Deploy, step: AppStep) -> None:
-    """Create the container from its ostemplate, with its resources, password and keys."""
-    app = deploy.app
-    settings = {
-        "ostemplate": deploy.catalog.source.ostemplate,
-        "hostname": app.name,
-        "storage": app.storage,
-        "rootfs": f"{app.storage}:{app.disk}",
-        "cores": app.cores,
-        "memory": app.memory,
-        "net0": f"name=eth0,bridge={current_app.config['DEPLOY_BRIDGE']},ip=dhcp",
-        "unprivileged": 1,
-        **deploy.values_for(("password", "ssh-public-keys")),
-    }
-    claim_and_create(
-        deploy, step, "create",
-        lambda vmid: pve.create_container(deploy.client, app.node, vmid, settings),
-    )  # fmt: skip
-
-
 def claim_and_create(
     deploy: Deploy, step: AppStep, action: str, call: Callable[[int], str], on: App | None = None
 ) -> None:
@@ -160,38 +140,6 @@ def _address(deploy: Deploy) -> str | None:
     return next((a.ip for a in addresses.usable(found) if a.version == 4), None)
 
 
-def provision(deploy: Deploy, step: AppStep) -> None:
-    """Each provisioning command through the guest agent, as an argument list; each must
-    exit 0. Output shown to people has the secret inputs blanked out."""
-    app = deploy.app
-    values = deploy.values()
-    for number, template in enumerate(deploy.catalog.provision, start=1):
-        argv = [part.format_map(values) for part in template]
-        answer = pve.agent(deploy.client, app.node, deploy.vmid, "exec", command=argv)
-        pid = int((answer or {}).get("pid") or 0)
-        result = _exec_result(deploy, pid)
-        if int(result.get("exitcode", 1)) != 0:
-            output = str(result.get("err-data") or result.get("out-data") or "").strip()
-            said = f": {deploy.hide_secrets(output)[:500]}" if output else "."
-            raise AppServiceError(
-                f"Provisioning command {number} ({template[0]}) exited with status "
-                f"{result.get('exitcode')}{said}"
-            )
-        step.detail = f"{number} of {len(deploy.catalog.provision)} commands done"
-        deploy.beat()
-
-
-def _exec_result(deploy: Deploy, pid: int) -> dict:
-    app = deploy.app
-    deadline = time.monotonic() + float(current_app.config["DEPLOY_TASK_TIMEOUT"])
-    while time.monotonic() < deadline:
-        result = pve.agent(deploy.client, app.node, deploy.vmid, "exec-status", pid=pid)
-        if (result or {}).get("exited"):
-            return result
-        deploy.pause()
-    raise AppServiceError(f"A provisioning command (pid {pid}) did not end in time.")
-
-
 def finish(deploy: Deploy, step: AppStep) -> None:
     """The outputs, with the address, name, VMID and non-secret inputs filled in."""
     values = deploy.values(with_secrets=False)
@@ -202,6 +150,6 @@ def finish(deploy: Deploy, step: AppStep) -> None:
 
 
 RUN: dict[str, Callable[[Deploy, AppStep], None]] = {
-    "reserve": reserve, "clone": clone, "create": create, "configure": configure,
-    "resize": resize, "start": start, "wait": wait, "provision": provision, "finish": finish,
+    "reserve": reserve, "clone": clone, "configure": configure, "resize": resize,
+    "start": start, "wait": wait, "finish": finish,
 }  # fmt: skip

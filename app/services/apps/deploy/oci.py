@@ -1,0 +1,171 @@
+"""The steps of an app run as a Proxmox OCI application container (PVE >= 9.1): pull its image
+into a template storage (once per image), create the container from it with its data on a
+mount point, give it its environment, and, once it runs, probe its port from the worker.
+
+Proxmox applies the image's environment over the one given at create, so ours is set after
+it with a config update, merged over the image's (PATH and the like stay).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import requests
+from flask import current_app
+
+from app.catalog import oci
+from app.exceptions import AppServiceError
+from app.models import AppStep, StepStatus
+from app.proxmox import deploys as pve
+from app.proxmox import guests as pve_guests
+from app.proxmox.cluster import cluster_resources, storage_volumes
+from app.services.apps.deploy import compose_vm
+from app.services.apps.deploy.context import Deploy
+from app.services.apps.deploy.steps import claim_and_create
+
+REACH_GRACE = 60.0  # seconds of "no route" before the portal says it cannot reach the guest
+NOT_REACHABLE = "running, not reachable from the portal"
+
+
+def image(deploy: Deploy) -> oci.OciImage:
+    return oci.image_of(deploy.catalog.compose or "")
+
+
+def template_storage(deploy: Deploy) -> str:
+    """The node's storage for container templates (`local` when it has one)."""
+    app = deploy.app
+    names = sorted(
+        s.name for s in cluster_resources(deploy.client).storages
+        if s.node == app.node and s.active and "vztmpl" in s.content
+    )  # fmt: skip
+    if not names:
+        raise AppServiceError(f"{app.node} has no storage for container templates (vztmpl).")
+    return "local" if "local" in names else names[0]
+
+
+def pulled_volume(deploy: Deploy, storage: str) -> str | None:
+    """The volume of the app's image on storage, if it was pulled before."""
+    stem = image(deploy).file_stem
+    for volume in storage_volumes(deploy.client, deploy.app.node, storage):
+        volid = str(volume.get("volid", ""))
+        if volid.startswith(f"{storage}:vztmpl/{stem}."):
+            return volid
+    return None
+
+
+def pull(deploy: Deploy, step: AppStep) -> None:
+    """`oci-registry-pull` the image, unless the storage holds it already."""
+    app, wanted = deploy.app, image(deploy)
+    storage = template_storage(deploy)
+    found = pulled_volume(deploy, storage)
+    if found:
+        step.status, step.detail = StepStatus.SKIPPED, f"{found} is there already"
+        return
+    step.detail = f"{wanted.reference} to {storage}"
+    deploy.run_task(
+        step, "pull",
+        lambda client: pve.pull_oci_image(client, app.node, storage, wanted.reference,
+                                          wanted.file_stem),
+    )  # fmt: skip
+    if pulled_volume(deploy, storage) is None:
+        raise AppServiceError(f"Proxmox pulled {wanted.reference} but {storage} does not list it.")
+
+
+def create(deploy: Deploy, step: AppStep) -> None:
+    """The container, from the pulled image: its data on mp0, DHCP on the deploy bridge."""
+    app, wanted = deploy.app, image(deploy)
+    storage = template_storage(deploy)
+    volume = pulled_volume(deploy, storage)
+    if volume is None:
+        raise AppServiceError(f"The image {wanted.reference} is no longer on {storage}.")
+    rootfs = max(1, app.disk // 4) if wanted.data_path else app.disk
+    settings = {
+        "ostemplate": volume, "hostname": app.name, "storage": app.storage,
+        "rootfs": f"{app.storage}:{rootfs}", "cores": app.cores, "memory": app.memory,
+        "net0": f"name=eth0,bridge={current_app.config['DEPLOY_BRIDGE']},ip=dhcp",
+        "unprivileged": 1,
+    }  # fmt: skip
+    if wanted.data_path:
+        settings["mp0"] = f"{app.storage}:{max(1, app.disk - rootfs)},mp={wanted.data_path}"
+    claim_and_create(
+        deploy, step, "create",
+        lambda vmid: pve.create_container(deploy.client, app.node, vmid, settings),
+    )  # fmt: skip
+
+
+def environment(deploy: Deploy, image_env: str) -> str:
+    """The container's `env` (NUL-separated KEY=value): the image's, then the app's."""
+    values = compose_vm.environment(deploy, _generated(deploy))
+    merged = dict(item.partition("=")[::2] for item in image_env.split("\0") if "=" in item)
+    for name, value in image(deploy).environment.items():
+        merged[name] = oci.fill(value, values)
+    return "\0".join(f"{name}={value}" for name, value in merged.items())
+
+
+def _generated(deploy: Deploy) -> dict[str, str]:
+    items = [i for i in deploy.catalog.inputs if i.type == "generated"]
+    found = {i.variable: compose_vm.new_secret(i.length) for i in items}
+    deploy.add_secrets({i.name: found[i.variable] for i in items})
+    return found
+
+
+def probe(deploy: Deploy, step: AppStep) -> None:
+    """Until the container's port answers the worker (HTTP below 500 at the path, or a TCP
+    connection). A guest the portal has no route to is running but not reachable: that is
+    said, not failed."""
+    check = deploy.catalog.health
+    assert check is not None  # the loader requires one
+    limit = min(check.timeout, float(current_app.config["DEPLOY_HEALTH_TIMEOUT"]))
+    start = time.monotonic()
+    unreachable_since: float | None = None
+    while True:
+        outcome = answer(deploy.app.ip_address or "", check.port, check.path)
+        now = time.monotonic()
+        if outcome == "ok":
+            step.detail = f"{deploy.app.ip_address}:{check.port} answers"
+            return
+        if outcome == "unreachable":
+            unreachable_since = unreachable_since or now
+            if now - unreachable_since > min(REACH_GRACE, limit):
+                step.status, step.detail = StepStatus.SKIPPED, NOT_REACHABLE
+                return
+        else:
+            unreachable_since = None
+        if now - start > limit:
+            raise AppServiceError(
+                f"The app did not answer on port {check.port} within {limit:g} s ({outcome})."
+            )
+        step.detail = outcome
+        deploy.pause()
+
+
+def answer(host: str, port: int, path: str | None) -> str:
+    """ "ok", "unreachable" (no route, or no reply at all), or what the app said instead."""
+    try:
+        if path is None:
+            socket.create_connection((host, port), timeout=5).close()
+            return "ok"
+        response = requests.get(f"http://{host}:{port}{path}", timeout=(5, 10))
+    except (TimeoutError, requests.ConnectTimeout):
+        return "unreachable"
+    except requests.ReadTimeout:
+        return "no answer within 10 s"
+    except (ConnectionRefusedError, requests.ConnectionError) as error:
+        refused = isinstance(error, ConnectionRefusedError) or "refused" in str(error).lower()
+        return "connection refused" if refused else "unreachable"
+    except OSError:
+        return "unreachable"
+    return "ok" if response.status_code < 500 else f"HTTP {response.status_code}"
+
+
+def set_environment(deploy: Deploy, step: AppStep) -> None:
+    """Give the container the app's environment, over the one its image brought."""
+    app = deploy.app
+    config = pve_guests.config(deploy.client, app.node, "lxc", deploy.vmid)
+    env = environment(deploy, str(config.get("env") or ""))
+    pve.set_config(deploy.client, app.node, "lxc", deploy.vmid, env=env)
+    step.detail = f"{env.count(chr(0)) + 1} variables"
+
+
+RUN = {"pull": pull, "create": create, "environment": set_environment, "probe": probe}

@@ -161,5 +161,5 @@ async def probe(host: str, port: int, path: str) -> dict:
                 if response.status < 500:
                     return {"exitcode": 0}
                 return {"exitcode": 1, "err-data": f"HTTP {response.status}\n"}
-    except (OSError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError) as error:
         return {"exitcode": 1, "err-data": f"ConnectionRefusedError: {error}\n"}

@@ -1,18 +1,19 @@
 """My apps views: the list (admins: everyone's, by owner), an app's page, its live progress."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import jobs
 from app.apps.forms import show_refusal
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
+from app.extensions import db
 from app.guests.forms import ActionForm
 from app.models import SETTLED
 from app.myapps.forms import CloneForm
 from app.services import quotas
-from app.services.apps import catalog, deploys
+from app.services.apps import catalog, deploys, generated
 from app.services.users import list_users
-from app.validation import MAX_ID, int_arg
+from app.validation import MAX_ID, PortalForm, int_arg
 
 bp = Blueprint("myapps", __name__)
 
@@ -58,6 +59,7 @@ def _render(app, clone_form: CloneForm | None = None) -> str:
         "myapps/show.html", app=app, entry=catalog.find(app.catalog_id), form=ActionForm(),
         page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
         clone_form=clone_form, size=deploys.size_now(app, cluster) if cluster else app,
+        has_generated=generated.has_generated(app),
         **_log(app, 0),
     )  # fmt: skip
 
@@ -149,6 +151,25 @@ def clone(deployed_id: int):
         except AppServiceError as refusal:
             status = show_refusal(form, refusal)
     return _render(source, clone_form=form), status
+
+
+@bp.post("/my-apps/<int:deployed_id>/secrets")
+@login_required
+def secrets(deployed_id: int):
+    """The app's generated secrets, read from its guest for this answer only (never cached)."""
+    app = deploys.get_for(current_user, deployed_id)
+    if not PortalForm().validate():  # its CSRF token
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("myapps.show", deployed_id=app.id))
+    try:
+        shown = generated.reveal(current_user, app)
+    except AppServiceError as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("myapps.show", deployed_id=app.id))
+    db.session.commit()  # the audit entry
+    response = make_response(render_template("myapps/secrets.html", app=app, shown=shown))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/my-apps/<int:deployed_id>/delete")

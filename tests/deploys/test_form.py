@@ -17,7 +17,7 @@ BAD = {
     "cores": ("0", "WordPress needs at least 1 cores."),
     "memory": ("512", "WordPress needs at least 1024 MiB."),
     "disk": ("8", "WordPress needs at least 10 GiB."),
-    "input_login_user": ("Root!", "The VM's cloud-init user."),
+    "input_login_user": ("Root!", "The VM&#39;s cloud-init user."),
     "input_ssh_key": ("not a key", "Paste OpenSSH public keys"),
     "node": ("pve9", "Not a valid choice."),
 }
@@ -70,7 +70,7 @@ def test_resources_beyond_the_node_are_refused(app, pve):
 
 def test_a_storage_the_node_lacks_is_refused(app, pve):
     pve.storages["nfs-images"] = {"type": "nfs", "active": 1, "content": "images", "nodes": "pve1"}
-    pve.add_vm(9002, "tpl-ubuntu-24.04", node="pve1", template=True)  # both nodes have it
+    pve.add_vm(9101, "portal-debian-13", node="pve1", template=True)  # both nodes have it
     client = log_in(app, "bob", "user")
     assert '<option value="nfs-images">' in client.get("/apps/wordpress/deploy").get_data(True)
     text = submit(client, node="pve2", storage="nfs-images").get_data(as_text=True)

@@ -274,3 +274,22 @@ def test_secrets_are_never_stored_shown_or_audited(app, pve):
         for page in ("/my-apps/1", "/my-apps/2", "/my-apps", "/audit", "/tasks"):
             assert secret not in client.get(page).get_data(as_text=True)
     assert all(row.sealed_secrets is None for row in apps_in(app))
+
+
+def test_the_owner_sees_generated_secrets_read_from_the_guest_when_asking(app, pve):
+    client = log_in(app, "bob", "user")
+    deploy(client, "wordpress", WORDPRESS_FORM)
+    deploy(client, "postgresql", POSTGRES_FORM, key="b" * 32)
+    vm_secret, ct_secret = generated_secrets(pve)
+    assert "Show generated secrets" in client.get("/my-apps/1").get_data(as_text=True)
+    for number, secret, label in ((1, vm_secret, "Database password"),
+                                  (2, ct_secret, "Superuser password")):  # fmt: skip
+        shown = client.post(f"/my-apps/{number}/secrets")
+        assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+        page = shown.get_data(as_text=True)
+        assert f"<dt>{label}</dt><dd><code>{secret}</code></dd>" in page
+    assert log_in(app, "carol", "user").post("/my-apps/1/secrets").status_code == 404
+    with app.app_context():
+        stored = json.dumps([list(db.session.execute(text(f"SELECT * FROM {t}")))
+                             for t in ("apps", "audit_log")], default=str)  # fmt: skip
+    assert vm_secret not in stored and ct_secret not in stored and "show-secrets" in stored

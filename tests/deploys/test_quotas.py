@@ -128,7 +128,7 @@ def test_a_clone_and_a_restore_as_new_over_the_guests_quota_are_refused(app, bob
         "volid": volid, "operation": "restore-new", "request_key": "a1" * 16})  # fmt: skip
     flashed = bob.get(response.location).get_data(as_text=True)
     assert "This restore goes over your guests quota: 3 guests of 2 allowed" in flashed
-    assert len(apps_in(app)) == 1 and len(pve.vms) == 4  # 2 templates, VM 100, the blog
+    assert len(apps_in(app)) == 1 and len(pve.vms) == 5  # 3 templates, VM 100, the blog
 
 
 def running_restore(app, username: str, vmid: int, **claim) -> None:

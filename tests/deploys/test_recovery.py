@@ -73,7 +73,7 @@ def test_a_deploy_cut_off_while_waiting_resumes_where_it_stopped(app, pve, queue
     run(app, app_id)
     [row] = apps_in(app)
     assert row.status == "running" and row.attempts == 2, row.error
-    assert [s.status for s in row.steps] == ["done"] * 8
+    assert [s.status for s in row.steps] == ["done"] * 10
     assert sum(1 for vm in pve.vms if vm.name == "blog") == 1  # cloned once
 
 

@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_deploy_leaves_it_to_the_next_worker(
         output = stop(second)
     row = apps_in(app)[0]
     assert row.status == "running" and row.attempts == 2, (row.error, output)
-    assert [s.status for s in row.steps] == ["done"] * 8
+    assert [s.status for s in row.steps] == ["done"] * 10
     assert [vm.name for vm in pve.vms].count("blog") == 1
 
 

@@ -50,8 +50,8 @@ def test_the_app_page_of_a_running_app_shows_outputs_steps_and_the_guests_button
     bob, _ = two_users_apps
     page = bob.get("/my-apps/1").get_data(as_text=True)
     row = apps_in(app)[0]
-    assert 'class="step step-done"' in page and page.count("step-done") == 8
-    assert f"http://{row.ip_address}/wp-admin/" in page and "Shut down" in page
+    assert 'class="step step-done"' in page and page.count("step-done") == 10
+    assert f"http://{row.ip_address}:8080/wp-admin/install.php" in page and "Shut down" in page
     assert "Type the guest&#39;s name to confirm" not in page  # the app's delete, not the guest's
     assert "Usage" in page  # the charts
     progress = bob.get("/my-apps/1/progress")
@@ -63,7 +63,7 @@ def test_a_deploy_in_progress_is_polled_with_its_steps(app, pve, monkeypatch):
     bob = log_in(app, "bob", "user")
     deploy(bob, "later", "3" * 32)
     page = bob.get("/my-apps/1").get_data(as_text=True)
-    assert "Deploying: step 1 of 8" in page and 'hx-get="/my-apps/1/progress?start=0"' in page
+    assert "Deploying: step 1 of 10" in page and 'hx-get="/my-apps/1/progress?start=0"' in page
     fragment = bob.get("/my-apps/1/progress?start=0")
     assert "HX-Refresh" not in fragment.headers and "hx-trigger" in fragment.get_data(True)
     assert bob.post("/my-apps/1/delete", data={"request_key": "4" * 32}).status_code == 302
@@ -90,7 +90,7 @@ def test_deleting_an_app_removes_its_guest_and_keeps_its_history(app, two_users_
 def test_the_catalog_page_offers_deploy_and_the_nav_links_my_apps(app, pve):
     bob = log_in(app, "bob", "user")
     page = bob.get("/apps/wordpress").get_data(as_text=True)
-    assert 'href="/apps/wordpress/deploy"' in page and 'href="/my-apps"' in page
+    assert 'href="/apps/wordpress/deploy?runtime=vm"' in page and 'href="/my-apps"' in page
 
 
 def test_a_poll_during_a_running_step_makes_one_proxmox_call(app, pve, monkeypatch):

@@ -45,7 +45,7 @@ class World:
                 "task_id": self.admin_task,
                 "user_id": self.bob_id,
                 "filename": "css/portal.css",
-                "app_id": "nginx",
+                "app_id": "postgresql",
                 "deployed_id": self.admin_app,
                 "kind": "screen",
             }[name]

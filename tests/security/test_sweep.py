@@ -49,6 +49,7 @@ PROTECTION = {
     "myapps.progress": "login",
     "myapps.delete": "login",
     "myapps.clone": "login",
+    "myapps.secrets": "login",
     "admin.user_list": "admin",
     "admin.user_create": "admin",
     "admin.user_role": "admin",
@@ -60,7 +61,8 @@ PROTECTION = {
 OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
-    "myapps.show", "myapps.delete", "myapps.clone", "guests.configure", "guests.backup_action",
+    "myapps.show", "myapps.delete", "myapps.clone", "myapps.secrets", "guests.configure",
+    "guests.backup_action",
     "guests.ip_addresses", "console.screen", "console.terminal",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
@@ -71,7 +73,7 @@ QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "acti
 FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "role", "active",
               "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
               "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
-              "input_root_password", "input_ssh_key", "onboot", "tags", "digest", "was_cores",
+              "input_postgres_user", "input_ssh_key", "runtime", "onboot", "tags", "digest", "was_cores",
               "was_memory", "was_disk", "was_description", "was_onboot", "was_tags",
               "guests", "volid", "operation")  # fmt: skip
 HOSTILE = {

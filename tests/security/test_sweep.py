@@ -73,7 +73,8 @@ QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "acti
 FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "role", "active",
               "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
               "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
-              "input_postgres_user", "input_ssh_key", "runtime", "onboot", "tags", "digest", "was_cores",
+              "input_postgres_user", "input_ssh_key", "runtime", "onboot", "tags", "digest",
+              "was_cores",
               "was_memory", "was_disk", "was_description", "was_onboot", "was_tags",
               "guests", "volid", "operation")  # fmt: skip
 HOSTILE = {

@@ -122,12 +122,19 @@ def register_errorhandlers(flask_app: Flask) -> None:
 
 def register_commands(flask_app: Flask) -> None:
     """`flask init-db`, `flask users ...`, `flask sentry-check` and `flask worker`."""
-    from app.cli import init_db_command, sentry_check_command, users_cli, worker_command
+    from app.cli import (
+        base_template_command,
+        init_db_command,
+        sentry_check_command,
+        users_cli,
+        worker_command,
+    )
 
     flask_app.cli.add_command(init_db_command)
     flask_app.cli.add_command(worker_command)
     flask_app.cli.add_command(users_cli)
     flask_app.cli.add_command(sentry_check_command)
+    flask_app.cli.add_command(base_template_command)
 
 
 def init_observability(flask_app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Flask commands: `flask --app wsgi init-db`, `... users ...` and `... sentry-check`."""
+"""Flask commands: `flask --app wsgi init-db`, `... users ...`, `... sentry-check`,
+`... base-template` and `... worker`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask_migrate import upgrade
 from app import observability
 from app.auth.forms import PASSWORD_MIN
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
+from app.extensions import db
 from app.models import ROLES
 from app.services import audit, ownership, users
 
@@ -145,6 +147,29 @@ def sentry_check_command() -> None:
     click.echo(f"Sent test event {event_id}")
     click.echo(f"environment: {environment}")
     click.echo(f"release: {release}")
+
+
+@click.command("base-template")
+@click.argument("node")
+@click.argument("storage")
+@with_appcontext
+def base_template_command(node: str, storage: str) -> None:
+    """Make the base template (portal-debian-13) on NODE, its disk on STORAGE: the same job
+    as the admin page's, run here until it ends (minutes)."""
+    from app import jobs
+    from app.services.apps import base_builds, deploys
+
+    choices = base_builds.overview(deploys.cluster_now())
+    try:
+        build = base_builds.start(shell_actor(), node, storage, choices, jobs.run_app.call_local)
+    except AppServiceError as refusal:
+        raise click.ClickException(refusal.message) from None
+    db.session.refresh(build)  # as the job left it
+    for step in build.steps:
+        click.echo(f"{step.status:>8}  {step.label}{': ' + step.detail if step.detail else ''}")
+    if build.status != "running":
+        raise click.ClickException(f"{build.error} (error reference {build.error_reference})")
+    click.echo(f"The base template is ready on {node}: {build.outputs[0]['value']}.")
 
 
 @click.command("worker")

@@ -14,6 +14,10 @@ INSTANCE_PATH = PROJECT_ROOT / "instance"
 DOTENV_PATH: Path | None = PROJECT_ROOT / ".env"
 
 
+DEBIAN_CLOUD = "https://cloud.debian.org/images/cloud/trixie/latest"
+DEBIAN_IMAGE = "debian-13-genericcloud-amd64.qcow2"
+
+
 def load_dotenv_file() -> None:
     """Load DOTENV_PATH (PROJECT_ROOT/.env) into os.environ; variables already set win.
 
@@ -154,6 +158,10 @@ def from_environment() -> dict:
         "DEPLOY_HEALTH_TIMEOUT": _seconds("DEPLOY_HEALTH_TIMEOUT", 3600.0),
         "DEPLOY_TASK_TIMEOUT": _seconds("DEPLOY_TASK_TIMEOUT", 1800.0),
         "DEPLOY_MAX_ATTEMPTS": _int("DEPLOY_MAX_ATTEMPTS", 3),
+        # The base template's image, and the SHA512SUMS its checksum is read from (HTTPS).
+        "BASE_IMAGE_URL": os.environ.get("BASE_IMAGE_URL") or f"{DEBIAN_CLOUD}/{DEBIAN_IMAGE}",
+        "BASE_IMAGE_SUMS_URL": os.environ.get("BASE_IMAGE_SUMS_URL")
+        or f"{DEBIAN_CLOUD}/SHA512SUMS",
         "DEPLOYS_AT_ONCE": _int("DEPLOYS_AT_ONCE", 3),
         "DEPLOY_RATE_LIMIT": _limit("DEPLOY_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 from aiohttp import ClientSession, ClientTimeout, web
+from fakepve.model import PveError
 
 CATALOG = Path(__file__).resolve().parent.parent / "catalog"
 # What an OCI image brings, as Proxmox maps it into the container's config.
@@ -67,6 +68,27 @@ def published_ports(compose_text: str) -> dict[str, list[int]]:
             if len(parts) >= 2 and parts[-2].isdigit():
                 found.setdefault(name, []).append(int(parts[-2]))
     return found
+
+
+def imported_disks(pve, values: dict) -> dict:
+    """QEMU create parameters with each `STORAGE:0,import-from=VOLUME` disk made the size of
+    the image it imports (fakepve allocates disks but imports nothing); PVE's error when the
+    image is not there."""
+    changed = dict(values)
+    for key, value in values.items():
+        if "import-from=" not in str(value):
+            continue
+        parts = str(value).split(",")
+        source = next(p.split("=", 1)[1] for p in parts if p.startswith("import-from="))
+        storage, _, name = source.partition(":")
+        volume = pve.storages.get(storage, {}).get("volumes", {}).get(name)
+        if volume is None:
+            raise PveError(500, f"unable to create VM - volume '{source}' does not exist")
+        gib = max(1, -(-int(volume.get("size", 0)) // 2**30))
+        target = parts[0].split(":")[0]
+        kept = [p for p in parts[1:] if not p.startswith("import-from=")]
+        changed[key] = ",".join([f"{target}:{gib}", *kept])
+    return changed
 
 
 class Responders:

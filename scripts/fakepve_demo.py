@@ -98,6 +98,17 @@ class DemoPve(FakePve):
         copy.demo_disk = demo_apps.disk_of(source).copy()
         return answer
 
+    async def _status_current(self, request):
+        """A VM booted from the base template's seed ISO installs its packages and powers
+        itself off (a while after its start: three boots' time)."""
+        found = [vm for vm in self.vms if str(vm.vmid) == request.match_info.get("vmid")]
+        for vm in found:
+            seeded = "portal-base-seed-" in str(vm.config.get("ide2", ""))
+            up = time.time() - (vm.started_at or 0)
+            if seeded and vm.status == "running" and up >= 3 * self.boot_secs * self.time_scale:
+                vm.status = vm.qmpstatus = "stopped"
+        return await super()._status_current(request)
+
     async def _oci_pull(self, values, user):
         """oci-registry-pull (PVE 9.1): the image as `<filename>.tar` in the storage, as
         PVE's skopeo writes it; PVE refuses to overwrite an existing file."""
@@ -186,10 +197,11 @@ class DemoPve(FakePve):
         ]
 
     async def _qm_create(self, v, user):
-        """QEMU create, and restore from an archive this fake's vzdump wrote (over a stopped VM
-        with `force`, or as a new one); fakepve itself refuses to restore QEMU archives."""
+        """QEMU create (a disk `import-from` an image in an import storage, as PVE 8.4+ does),
+        and restore from an archive this fake's vzdump wrote (over a stopped VM with `force`,
+        or as a new one); fakepve itself refuses to restore QEMU archives."""
         if not v.get("archive"):
-            return await super()._qm_create(v, user)
+            return await super()._qm_create(demo_apps.imported_disks(self, v), user)
         node, vmid = v["node"], int(v["vmid"])
         storage, _, volname = str(v["archive"]).partition(":")
         archive = self.storages.get(storage, {}).get("volumes", {}).get(volname)

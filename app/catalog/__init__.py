@@ -3,6 +3,7 @@ starts. entry.py says what an app is; loader.py reads and checks the folders; co
 oci.py check and read Compose files."""
 
 from app.catalog.entry import (
+    BASE_ID,
     BASE_TEMPLATE,
     GUEST_TYPES,
     PORTAL_VARIABLES,
@@ -16,7 +17,7 @@ from app.catalog.entry import (
 from app.catalog.loader import CatalogError, load_catalog
 
 __all__ = [
-    "BASE_TEMPLATE", "GUEST_TYPES", "PORTAL_VARIABLES", "RUNTIME_LABELS",
+    "BASE_ID", "BASE_TEMPLATE", "GUEST_TYPES", "PORTAL_VARIABLES", "RUNTIME_LABELS",
     "CatalogEntry", "CatalogError", "Health",
     "Input", "Output", "Runtime", "load_catalog",
 ]  # fmt: skip

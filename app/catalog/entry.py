@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 NAME = r"^[a-z][a-z0-9_]*$"
 APP_ID = r"^[a-z0-9][a-z0-9-]*$"
 BASE_TEMPLATE = "portal-debian-13"  # the VM template the portal makes (docs/APPS.md)
+BASE_ID = "portal-base"  # the catalog id of a build of it
 BUILT_IN_VALUES = ("ip", "name", "vmid")  # what outputs may name besides the inputs
 # Variables every Compose file may use besides its inputs' (written into the VM's .env).
 PORTAL_VARIABLES = {
@@ -130,6 +131,8 @@ class CatalogEntry(Strict):
     website: HttpUrl
     icon: str | None = Field(default=None, pattern=r"^[a-z0-9-]+\.svg$")
     runtimes: tuple[Runtime, ...] = ("vm",)
+    # The VM template a VM is cloned from: the cluster's own (a template VM), or for a Compose
+    # app one an admin prepared like the base template (default: BASE_TEMPLATE).
     template: str | None = Field(default=None, min_length=1, max_length=128)
     compose: str | None = None  # the Compose file's text
     health: Health | None = None
@@ -141,8 +144,8 @@ class CatalogEntry(Strict):
     def consistent(self) -> CatalogEntry:
         if not self.runtimes or len(set(self.runtimes)) != len(self.runtimes):
             raise ValueError("runtimes: name vm, oci or both, once each")
-        if (self.compose is None) == (self.template is None):
-            raise ValueError("an app has a Compose file or names a template, not both")
+        if self.compose is None and self.template is None:
+            raise ValueError("an app has a Compose file, or names the VM template it makes")
         if self.compose is not None and self.health is None:
             raise ValueError("health: a Compose app needs a health check")
         names = [field.name for field in self.inputs]

@@ -58,3 +58,37 @@ def pull_oci_image(client: ProxmoxClient, node: str, storage: str, reference: st
     """POST oci-registry-pull (PVE >= 9.1): the image as a container template; the UPID."""
     path = f"nodes/{node}/storage/{storage}/oci-registry-pull"
     return client.request("POST", path, reference=reference, filename=filename)
+
+
+def download_image(
+    client: ProxmoxClient, node: str, storage: str, url: str, filename: str, sha512: str
+) -> str:
+    """POST download-url: Proxmox fetches a disk image into `import` content (PVE >= 8.4),
+    checking its SHA-512; returns the UPID."""
+    path = f"nodes/{node}/storage/{storage}/download-url"
+    return client.request(
+        "POST", path, url=url, filename=filename, content="import", checksum=sha512,
+        **{"checksum-algorithm": "sha512"},
+    )  # fmt: skip
+
+
+def create_vm(client: ProxmoxClient, node: str, vmid: int, settings: dict) -> str:
+    """POST /nodes/{node}/qemu: a new VM; returns the UPID."""
+    return client.request("POST", f"nodes/{node}/qemu", vmid=vmid, **settings)
+
+
+def upload_iso(client: ProxmoxClient, node: str, storage: str, image) -> str:
+    """POST upload (multipart): an ISO image, a file object whose `name` is the file name to
+    store; returns the UPID."""
+    path = f"nodes/{node}/storage/{storage}/upload"
+    return client.request("POST", path, content="iso", filename=image)
+
+
+def make_template(client: ProxmoxClient, node: str, vmid: int) -> str | None:
+    """POST template: the VM becomes a template (a UPID, or None on older PVE)."""
+    return client.request("POST", f"nodes/{node}/qemu/{int(vmid)}/template")
+
+
+def delete_volume(client: ProxmoxClient, node: str, storage: str, volid: str) -> str | None:
+    """DELETE a volume (an ISO, an image) from a storage."""
+    return client.request("DELETE", f"nodes/{node}/storage/{storage}/content/{volid}")

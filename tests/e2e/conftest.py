@@ -158,20 +158,23 @@ def start_portal(
     return portal
 
 
-AGENTLESS_APP = """
-id: agentless
+AGENTLESS_APP = """# Sources: none; a test app.
 name: Agentless VM
-description: A VM from a template without the QEMU guest agent, so its deploy cannot finish.
+description: A Compose app in a VM whose template has no QEMU guest agent, so its deploy fails.
 category: Testing
 version: "1"
 website: https://example.org/
-icon: nginx.svg
-guest_type: qemu
-source: {template: tpl-windows-2022}
+template: tpl-windows-2022
 resources:
   cores: {default: 1, minimum: 1}
   memory: {default: 512, minimum: 256}
   disk: {default: 16, minimum: 16}
+health: {port: 8080}
+"""
+AGENTLESS_COMPOSE = """services:
+  web:
+    image: nginx:1.29.3
+    ports: ["8080:80"]
 """
 
 
@@ -182,7 +185,9 @@ def portal(tmp_path_factory, bugsink, pve_server):
     workdir = tmp_path_factory.mktemp("portal")
     catalog = workdir / "catalog"
     shutil.copytree(ROOT / "catalog", catalog)
-    (catalog / "agentless.yaml").write_text(AGENTLESS_APP)
+    (catalog / "agentless").mkdir()
+    (catalog / "agentless" / "app.yaml").write_text(AGENTLESS_APP)
+    (catalog / "agentless" / "compose.yaml").write_text(AGENTLESS_COMPOSE)
     portal = start_portal(
         workdir, pve_server, "tests.e2e.failing_app:app", job_worker=True,
         SENTRY_DSN=bugsink.dsn, SENTRY_ENVIRONMENT="development",

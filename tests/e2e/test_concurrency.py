@@ -25,8 +25,8 @@ from tests.conftest import (
 )
 from tests.e2e.conftest import Portal, start_portal
 
-NGINX = {"node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512", "disk": "4",
-         "input_root_password": "Ct-root-pass-77"}  # fmt: skip
+POSTGRES = {"node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512", "disk": "4",
+         "input_postgres_user": "app", "runtime": "oci"}  # fmt: skip
 BOB_ID = 2  # tests/e2e/prepare_db.py makes alice, then bob
 
 
@@ -63,10 +63,10 @@ def at_once(sessions: list[requests.Session], portal: Portal, names: list[str]) 
     """A deploy form, named names[i], posted from each session at the same moment."""
     forms = []
     for session, name in zip(sessions, names, strict=True):
-        page = session.get(portal.url + "/apps/nginx/deploy").text
-        forms.append({**NGINX, "name": name, "csrf_token": csrf_token_in(page),
+        page = session.get(portal.url + "/apps/postgresql/deploy").text
+        forms.append({**POSTGRES, "name": name, "csrf_token": csrf_token_in(page),
                       "request_key": uuid.uuid4().hex})  # fmt: skip
-    return posted_together(sessions, portal.url + "/apps/nginx/deploy", forms)
+    return posted_together(sessions, portal.url + "/apps/postgresql/deploy", forms)
 
 
 def set_guests_quota(alice: requests.Session, portal: Portal, guests: str) -> None:

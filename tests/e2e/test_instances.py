@@ -19,8 +19,8 @@ import requests
 from tests.conftest import ADMIN_PASSWORD, csrf_token_in, emptied_postgres, running_redis
 from tests.e2e.conftest import ROOT, Portal, start_portal
 
-NGINX = {"name": "site", "node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512",
-         "disk": "4", "input_root_password": "Ct-root-pass-77"}  # fmt: skip
+POSTGRES = {"name": "site", "node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512",
+         "disk": "4", "input_postgres_user": "app", "runtime": "oci"}  # fmt: skip
 LOAD_USERS, LOAD_SECONDS = 50, 20
 # `make test` installs locust in a venv of its own (requirements-load.txt).
 LOCUST = ROOT / os.environ.get("LOAD_VENV", ".venv-load") / "bin" / "locust"
@@ -48,11 +48,11 @@ def folder(parent: Path, name: str) -> Path:
 
 
 def deploy(session: requests.Session, portal: Portal) -> str:
-    """Start an Nginx deploy (under a name of its own) on portal; the app page's path."""
-    form = session.get(portal.url + "/apps/nginx/deploy").text
-    data = {**NGINX, "name": f"site-{uuid.uuid4().hex[:6]}", "csrf_token": csrf_token_in(form),
+    """Start a PostgreSQL deploy (an OCI container) on portal; the app page's path."""
+    form = session.get(portal.url + "/apps/postgresql/deploy").text
+    data = {**POSTGRES, "name": f"site-{uuid.uuid4().hex[:6]}", "csrf_token": csrf_token_in(form),
             "request_key": uuid.uuid4().hex}  # fmt: skip
-    response = session.post(portal.url + "/apps/nginx/deploy", data=data)
+    response = session.post(portal.url + "/apps/postgresql/deploy", data=data)
     path = response.url.removeprefix(portal.url)
     assert re.fullmatch(r"/my-apps/\d+", path), response.text[:500]
     return path

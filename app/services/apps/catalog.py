@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from app.catalog import CatalogEntry
+from app.catalog import BASE_ID, BASE_TEMPLATE, CatalogEntry
 from app.exceptions import NotFoundError
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, Guest, cluster_resources, version
@@ -47,6 +47,8 @@ def input_labels(app_id: str) -> dict[str, str]:
     """The labels of an app's inputs by name, without asking Proxmox (for every poll)."""
     if app_id.startswith(TEMPLATE_PREFIX):
         return {str(field["name"]): str(field["label"]) for field in TEMPLATE_INPUTS}
+    if app_id == BASE_ID:
+        return {"image_storage": "Image storage", "seed_storage": "Seed ISO storage"}
     entry = current_app.extensions["catalog"].get(app_id)
     return {field.name: field.label for field in entry.inputs} if entry else {}
 
@@ -56,10 +58,27 @@ def find_in_catalog(app_id: str) -> CatalogEntry | None:
     return current_app.extensions["catalog"].get(app_id)
 
 
+def base_entry() -> CatalogEntry:
+    """What a build of the base template is, as an app (app.services.apps.base_builds)."""
+    return CatalogEntry.model_validate({
+        "id": BASE_ID, "name": "Base template (Debian 13)", "category": "Templates",
+        "description": "Debian 13 with the QEMU guest agent and Docker Compose, made into a VM "
+                       "template: every Compose app's VM is cloned from it.",
+        "version": "13", "website": "https://cloud.debian.org/images/cloud/",
+        "icon": "template.svg", "template": BASE_TEMPLATE,
+        "resources": {"cores": {"default": 1, "minimum": 1},
+                      "memory": {"default": 1024, "minimum": 512},
+                      "disk": {"default": 3, "minimum": 3}},
+        "outputs": [{"label": "Template", "value": "{name} (VMID {vmid})"}],
+    })  # fmt: skip
+
+
 def find(app_id: str) -> CatalogEntry | None:
     """The app with this id — from the catalog, or `tpl-<vmid>`: a VM template of the cluster
     (one Proxmox call) — or None (e.g. an app deployed before it left the catalog)."""
     entry = current_app.extensions["catalog"].get(app_id)
+    if app_id == BASE_ID:
+        return base_entry()
     if entry is None and app_id.startswith(TEMPLATE_PREFIX):
         vmid = app_id.removeprefix(TEMPLATE_PREFIX)
         if vmid.isdigit() and len(vmid) < 10:

@@ -55,6 +55,16 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "VM.PowerMgmt",
     ),
     "deploy": ("VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),  # a container clone
+    # The base template: download its image and upload a seed ISO (templates), make the VM.
+    "base_template": (
+        "VM.Allocate",
+        "Datastore.AllocateSpace",
+        "Datastore.AllocateTemplate",
+        "Sys.AccessNetwork|Sys.Modify",
+        "VM.Config.CDROM",
+        "VM.Config.Options",
+        "VM.PowerMgmt",
+    ),
 }
 
 

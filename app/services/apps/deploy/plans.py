@@ -45,6 +45,17 @@ OCI_STEPS = (
     ("probe", "Wait until the app answers"),
     ("finish", "Fill in the outputs"),
 )
+BASE_STEPS = (  # the base template (base_template.py)
+    ("check", "Check Proxmox and the node"),
+    ("reserve", "Reserve a VMID"),
+    ("download", "Download Debian 13 (its SHA-512 checked)"),
+    ("create_base", "Create the VM from the image"),
+    ("seed", "Build and upload the seed ISO"),
+    ("start", "Start the VM"),
+    ("prepare", "Install the guest agent and Docker; wait until it powers off"),
+    ("seal", "Remove the seed ISO and make it a template"),
+    ("finish", "Done"),
+)
 CLONE_STEPS = {
     "qemu": (
         ("reserve", "Reserve a VMID"),
@@ -66,7 +77,7 @@ CLONE_STEPS = {
     ),
 }
 # Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
-NOT_REPEATABLE = ("clone", "create", "copy")
+NOT_REPEATABLE = ("clone", "create", "copy", "create_base")
 
 
 def _pending(steps) -> list[AppStep]:
@@ -81,6 +92,11 @@ def deploy_plan(entry: CatalogEntry, runtime: str) -> list[AppStep]:
     if runtime == "oci":
         return _pending(OCI_STEPS)
     return _pending(COMPOSE_VM_STEPS if entry.compose else TEMPLATE_VM_STEPS)
+
+
+def base_plan() -> list[AppStep]:
+    """The steps of a base template build, pending."""
+    return _pending(BASE_STEPS)
 
 
 def clone_plan(guest_type: str, has_health: bool) -> list[AppStep]:

@@ -25,12 +25,12 @@ from app.models import BUSY, App, AppStatus, AppStep, StepStatus, utcnow
 from app.proxmox import get_client
 from app.services import audit
 from app.services.apps import catalog, secret_inputs
-from app.services.apps.deploy import clone, compose_vm, oci, steps, teardown
+from app.services.apps.deploy import base_template, clone, compose_vm, oci, steps, teardown
 from app.services.apps.deploy.context import Deploy, Interrupted
 from app.services.apps.deploy.plans import NOT_REPEATABLE
 
 log = logging.getLogger(__name__)
-STEPS = {**steps.RUN, **compose_vm.RUN, **oci.RUN, **clone.RUN}
+STEPS = {**steps.RUN, **compose_vm.RUN, **oci.RUN, **clone.RUN, **base_template.RUN}
 
 
 def claim(app_id: int) -> App | None:

@@ -22,6 +22,7 @@ from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
 from app.services import audit, ownership
+from app.services.apps.deploy import base_template
 from app.services.apps.deploy.clone import drop_snapshot
 from app.services.apps.deploy.context import Deploy
 from app.services.apps.deploy.plans import FAILED_TAG, TAG
@@ -117,8 +118,10 @@ def _clean_up(deploy: Deploy) -> tuple[str, bool]:
     try:
         if app.source_id is not None:  # a clone: its source's temporary snapshot goes too
             drop_snapshot(deploy, AppStep(name="unsnapshot", label="", position=-1))
+        if app.catalog_id == base_template.BASE_ID:  # a base template build: its seed ISO too
+            base_template.remove_seed(deploy)
         guest = _own_guest(deploy)
-        if guest is None:
+        if guest is None or guest.template:  # a template is finished work, never half-made
             return "", False
         _stop(deploy, guest)
         if app.keep_on_failure:

@@ -59,9 +59,8 @@ def admin_app(make_app, pve, mirror):
 
 
 def make(client, node: str = "pve1", storage: str = "local-lvm"):
-    page = client.post("/admin/base-template",
-                       data={"node": node, "storage": storage, "request_key": "a" * 32})  # fmt: skip
-    return page
+    data = {"node": node, "storage": storage, "request_key": "a" * 32}
+    return client.post("/admin/base-template", data=data)
 
 
 def bases(pve, node: str) -> list:

@@ -30,9 +30,14 @@ export PROXMOX_VERIFY_SSL="$DEMO_DIR/fakepve.crt"
 export FAKEPVE_TOKEN_VALUE="$PROXMOX_TOKEN_VALUE" FAKEPVE_ROOT_PASSWORD="$(new_secret)"
 export PORT="${PORT:-5000}"
 export JOBS_URL="sqlite:///$DEMO_DIR/jobs.sqlite"
+# The base template's image: the fake's stand-in for cloud.debian.org (loopback only).
+IMAGES_PORT="${FAKEPVE_IMAGES_PORT:-8007}"
+export BASE_IMAGE_URL="http://$FAKEPVE_ADDRESS:$IMAGES_PORT/debian-13-genericcloud-amd64.qcow2"
+export BASE_IMAGE_SUMS_URL="http://$FAKEPVE_ADDRESS:$IMAGES_PORT/SHA512SUMS"
 
 "$BIN/python" scripts/fakepve_demo.py demo/cluster.json --host "$FAKEPVE_ADDRESS" \
-    --port "$FAKEPVE_PORT" --time-scale 0.2 --pki-dir "$DEMO_DIR" "${READ_ONLY_ARGS[@]}" &
+    --port "$FAKEPVE_PORT" --time-scale 0.2 --pki-dir "$DEMO_DIR" --images-port "$IMAGES_PORT" \
+    "${READ_ONLY_ARGS[@]}" &
 FAKEPVE_PID=$!
 WORKER_PID=""
 stop_all() {

@@ -16,8 +16,10 @@ So the deploy's health check is real HTTP, and the link on the app page opens a 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import json
+import math
 from pathlib import Path
 
 import yaml
@@ -68,6 +70,62 @@ def published_ports(compose_text: str) -> dict[str, list[int]]:
             if len(parts) >= 2 and parts[-2].isdigit():
                 found.setdefault(name, []).append(int(parts[-2]))
     return found
+
+
+DEMO_IMAGE = "debian-13-genericcloud-amd64.qcow2"
+
+
+async def serve_image_sums(host: str, port: int) -> web.AppRunner:
+    """cloud.debian.org's SHA512SUMS for the demo's base template (its fake image's sum), on
+    plain HTTP on loopback: the demo's fake downloads nothing, and nothing leaves the machine."""
+    sums = f"{hashlib.sha512(b'the demo image').hexdigest()}  {DEMO_IMAGE}\n"
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(text=sums)
+
+    application = web.Application()
+    application.router.add_get("/SHA512SUMS", answer)
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+LOAD = ((1.2, 0.6), (1.1, 0.4), (0.9, 0.2))  # the 1-, 5- and 15-minute averages' swing
+CPU_MODELS = ("AMD EPYC 7313P 16-Core Processor", "Intel(R) Xeon(R) E-2388G CPU @ 3.20GHz")
+
+
+def node_status(node: str, version: str, now: float) -> dict:
+    """GET /nodes/{node}/status as a real node answers it, steady per node."""
+    number = sum(node.encode())
+    wave = math.sin(now / 600 + number)
+    gib = 2**30
+    total_mem, root_total = (64 + 32 * (number % 2)) * gib, 94 * gib
+    kernel = "6.14.11-4-pve"
+    return {
+        "pveversion": f"pve-manager/{version}/b1f2c0b5c3a2e1d4", "kversion":
+            f"Linux {kernel} #1 SMP PREEMPT_DYNAMIC PMX {kernel} (2025-11-18T09:12Z)",
+        "current-kernel": {"sysname": "Linux", "release": kernel, "machine": "x86_64",
+                           "version": "#1 SMP PREEMPT_DYNAMIC PMX 6.14.11-4"},
+        "cpuinfo": {"model": CPU_MODELS[number % 2], "cpus": 16, "cores": 8, "sockets": 1,
+                    "mhz": "3000.000", "hvm": "1", "user_hz": 100, "flags": "fpu vme sse2 avx2"},
+        "loadavg": [f"{base + spread * wave:.2f}" for base, spread in LOAD],
+        "cpu": round(0.12 + 0.05 * wave, 3), "wait": 0.002, "idle": 0,
+        "memory": {"total": total_mem, "used": int(total_mem * 0.41), "free": int(total_mem * 0.59),
+                   "available": int(total_mem * 0.57)},
+        "swap": {"total": 8 * gib, "used": 0, "free": 8 * gib},
+        "rootfs": {"total": root_total, "used": int(root_total * 0.23),
+                   "avail": int(root_total * 0.77), "free": int(root_total * 0.77)},
+        "ksm": {"shared": 0}, "uptime": 86400 * (3 + number % 5),
+        "boot-info": {"mode": "efi", "secureboot": 0},
+    }  # fmt: skip
+
+
+def with_memory_use(usage: dict, guest) -> dict:
+    """A running guest's usage with the memory it uses (a steady share of what it has)."""
+    if guest.status == "running" and not guest.stats.get("mem") and usage.get("maxmem"):
+        usage["mem"] = int(usage["maxmem"] * (0.22 + (guest.vmid % 9) / 30))
+    return usage
 
 
 def imported_disks(pve, values: dict) -> dict:

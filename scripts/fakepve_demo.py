@@ -194,7 +194,20 @@ class DemoPve(FakePve):
             ("POST", "/nodes/{node}/vzdump", self._vzdump),
             ("PUT", "/nodes/{node}/qemu/{vmid}/resize", self._qm_resize),
             ("POST", "/nodes/{node}/storage/{storage}/oci-registry-pull", self._oci_pull),
+            ("GET", "/nodes/{node}/status", self._node_status),
         ]
+
+    async def _node_status(self, values, user):
+        """What a real node reports (fakepve answers its schema's placeholders)."""
+        return demo_apps.node_status(values["node"], self.version, time.time())
+
+    def _vm_usage(self, vm):
+        """A running VM uses some of its memory (fakepve: a flat 64 MiB)."""
+        return demo_apps.with_memory_use(super()._vm_usage(vm), vm)
+
+    def _status(self, ct):
+        """A running container uses some of its memory (fakepve: none)."""
+        return demo_apps.with_memory_use(super()._status(ct), ct)
 
     async def _qm_create(self, v, user):
         """QEMU create (a disk `import-from` an image in an import storage, as PVE 8.4+ does),
@@ -370,7 +383,10 @@ async def serve(args: argparse.Namespace) -> None:
         for holder in (args.token_id, args.token_id.split("!")[0]):
             pve.grant(holder, "/", *AUDITOR)
     load_cluster(pve, json.loads(Path(args.cluster).read_text()))
+    pve.storages["local"]["content"] += ",import"  # as an admin allows it for the base template
     await pve.start(*certificate(Path(args.pki_dir), args.host))
+    if args.images_port:
+        await demo_apps.serve_image_sums(args.host, args.images_port)
     print(f"fakepve: demo cluster at {pve.url} ({len(pve.nodes)} nodes)", flush=True)
     await asyncio.Event().wait()
 
@@ -383,6 +399,10 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.1)
     parser.add_argument("--pki-dir", required=True)
     parser.add_argument("--token-id", default="root@pam!portal")
+    parser.add_argument(
+        "--images-port", type=int, default=0,
+        help="serve SHA512SUMS for the base template's image on http://HOST:PORT/",
+    )  # fmt: skip
     parser.add_argument(
         "--read-only",
         action="store_true",

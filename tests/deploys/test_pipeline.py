@@ -6,6 +6,7 @@ generated) are never stored, shown or sent."""
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 import requests
@@ -293,3 +294,28 @@ def test_the_owner_sees_generated_secrets_read_from_the_guest_when_asking(app, p
         stored = json.dumps([list(db.session.execute(text(f"SELECT * FROM {t}")))
                              for t in ("apps", "audit_log")], default=str)  # fmt: skip
     assert vm_secret not in stored and ct_secret not in stored and "show-secrets" in stored
+
+
+def test_an_oci_app_the_portal_cannot_reach_runs_and_says_so(app, pve, monkeypatch):
+    """No route from the portal to the container's network: connections time out (modelled
+    on loopback by a listener whose queue is full). The app runs; its page says why the
+    portal could not check it."""
+    holes = []
+
+    async def black_hole(self, host, port, vmid):
+        listener = socket.socket()
+        listener.bind((host, port))
+        listener.listen(0)
+        filler = socket.create_connection((host, port))  # fills the queue: SYNs are dropped
+        holes.extend((listener, filler))
+
+    monkeypatch.setattr(type(pve.responders), "serve", black_hole)
+    client = log_in(app, "bob", "user")
+    assert deploy(client, "postgresql", POSTGRES_FORM).status_code == 302
+    [row] = apps_in(app)
+    assert row.status == "running", row.error
+    probe = next(s for s in row.steps if s.name == "probe")
+    assert probe.status == "skipped" and probe.detail == "running, not reachable from the portal"
+    assert "running, not reachable from the portal" in client.get("/my-apps/1").get_data(True)
+    for hole in holes:
+        hole.close()

@@ -120,14 +120,15 @@ def probe(deploy: Deploy, step: AppStep) -> None:
     start = time.monotonic()
     unreachable_since: float | None = None
     while True:
-        outcome = answer(deploy.app.ip_address or "", check.port, check.path)
+        asked = time.monotonic()
+        outcome = answer(deploy.app.ip_address or "", check.port, check.path, min(5.0, limit))
         now = time.monotonic()
         if outcome == "ok":
             step.detail = f"{deploy.app.ip_address}:{check.port} answers"
             return
         if outcome == "unreachable":
-            unreachable_since = unreachable_since or now
-            if now - unreachable_since > min(REACH_GRACE, limit):
+            unreachable_since = unreachable_since or asked
+            if now - unreachable_since >= min(REACH_GRACE, limit):
                 step.status, step.detail = StepStatus.SKIPPED, NOT_REACHABLE
                 return
         else:
@@ -140,13 +141,14 @@ def probe(deploy: Deploy, step: AppStep) -> None:
         deploy.pause()
 
 
-def answer(host: str, port: int, path: str | None) -> str:
-    """ "ok", "unreachable" (no route, or no reply at all), or what the app said instead."""
+def answer(host: str, port: int, path: str | None, timeout: float = 5.0) -> str:
+    """The app's answer: "ok", "unreachable" (no route, or no reply to connecting), or what
+    it said instead."""
     try:
         if path is None:
-            socket.create_connection((host, port), timeout=5).close()
+            socket.create_connection((host, port), timeout=timeout).close()
             return "ok"
-        response = requests.get(f"http://{host}:{port}{path}", timeout=(5, 10))
+        response = requests.get(f"http://{host}:{port}{path}", timeout=(timeout, 10))
     except (TimeoutError, requests.ConnectTimeout):
         return "unreachable"
     except requests.ReadTimeout:

@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -22,8 +23,10 @@ CACHE = Path(os.environ.get("REAL_GUEST_CACHE", ROOT / ".real-guest"))
 MIRROR = os.environ.get("REAL_GUEST_MIRROR", "http://deb.debian.org/debian")
 PACKAGES = (
     "linux-image-amd64,systemd-sysv,udev,qemu-guest-agent,cloud-init,isc-dhcp-client,ifupdown,"
-    "openssh-server,e2fsprogs,docker.io,docker-cli,docker-compose,curl,ca-certificates"
-)  # what a genericcloud VM with the portal's base template additions has that tests use
+    "openssh-server,e2fsprogs,docker.io,docker-cli,docker-compose,curl,ca-certificates,"
+    "busybox-static"
+)  # what a genericcloud VM with the portal's base template additions has, and busybox for the
+#  tests' stand-in app images (no image registry is reachable here)
 
 
 def phase(name: str, started: float) -> None:
@@ -70,10 +73,16 @@ def _boot_file(prefix: str) -> Path:
 
 class Guest:
     """One boot of the VM: a fresh overlay on the cached disk, the seed ISO as its CD-ROM,
-    the agent on `agent.sock`, and guest port 80 forwarded to 127.0.0.1:`port`."""
+    the agent on `agent.sock`, guest port 80 forwarded to 127.0.0.1:`port`, and each of
+    `forwards` ((host address, host port, guest port)) likewise."""
 
-    def __init__(self, workdir: Path, seed_iso: bytes, port: int):
+    def __init__(
+        self, workdir: Path, seed_iso: bytes, port: int,
+        forwards: tuple[tuple[str, int, int], ...] = (),
+    ):  # fmt: skip
         self.workdir, self.port = workdir, port
+        self.lock = threading.Lock()  # the agent's socket takes one client at a time
+        hostfwd = "".join(f",hostfwd=tcp:{a}:{p}-:{g}" for a, p, g in forwards)
         self.socket_path = workdir / "agent.sock"
         overlay = workdir / "overlay.qcow2"
         subprocess.run(
@@ -94,7 +103,7 @@ class Guest:
                 "-chardev", f"socket,path={self.socket_path},server=on,wait=off,id=qga0",
                 "-device", "virtio-serial",
                 "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
-                "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80",
+                "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:80{hostfwd}",
                 "-device", "virtio-net-pci,netdev=n0", "-display", "none", "-serial", "stdio",
             ],
             stdout=self.console, stderr=subprocess.STDOUT,
@@ -102,7 +111,7 @@ class Guest:
 
     def agent(self, command: str, arguments: dict | None = None, timeout: float = 30) -> dict:
         """One QGA command over the socket: guest-sync-delimited first, then the command."""
-        with socket.socket(socket.AF_UNIX) as sock:
+        with self.lock, socket.socket(socket.AF_UNIX) as sock:
             sock.settimeout(timeout)
             sock.connect(str(self.socket_path))
             token = int(time.time() * 1000) % 2**31

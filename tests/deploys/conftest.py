@@ -3,6 +3,9 @@ run) with a template VM, container templates and two nodes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from fakepve.pytest_plugin import _Serving
 from sqlalchemy import select
@@ -54,16 +57,26 @@ POSTGRES_FORM = {  # an OCI container app
 }  # fmt: skip
 
 
-@pytest.fixture
-def pve(_fakepve_pki):
-    """The demo's fakepve (DemoPve) with CLUSTER, served like the fakepve fixture."""
-    fake = DemoPve(user="root@pam", password="secret", host="127.0.0.1", port=0)
+@contextmanager
+def served(fake_class: type[DemoPve], cluster: dict, pki) -> Iterator[DemoPve]:
+    """A fake of fake_class (DemoPve or a subclass) with cluster, served like the fakepve
+    fixture: no time passes in its tasks, and the tests' token works."""
+    fake = fake_class(user="root@pam", password="secret", host="127.0.0.1", port=0)
     fake.time_scale = 0
     fake.apitokens[f"{TOKEN_USER}!{TOKEN_NAME}"] = TOKEN_VALUE
-    load_cluster(fake, CLUSTER)
-    serving = _Serving(fake, *_fakepve_pki)
-    yield fake
-    serving.stop()
+    load_cluster(fake, cluster)
+    serving = _Serving(fake, *pki)
+    try:
+        yield fake
+    finally:
+        serving.stop()
+
+
+@pytest.fixture
+def pve(_fakepve_pki):
+    """The demo's fakepve (DemoPve) with CLUSTER."""
+    with served(DemoPve, CLUSTER, _fakepve_pki) as fake:
+        yield fake
 
 
 def apps_in(app) -> list[App]:

@@ -18,15 +18,15 @@ FORWARDED = ("exec", "exec-status", "file-write", "file-read")
 
 
 class RealGuestPve(DemoPve):
-    """DemoPve whose VM named `real_name` is `guest`; its agent answers once `ready` is set."""
+    """DemoPve whose VM named `real_name` is `real_guest`; its agent answers once `ready` is set."""
 
     real_name = ""
-    guest: Guest | None = None
+    real_guest: Guest | None = None
     ready = False  # the test's setup in the VM is done: the agent "starts" then
 
     async def _agent_call(self, match, values):
         vm = self.find(values["node"], values["vmid"])
-        if self.guest is None or vm.name != self.real_name:
+        if self.real_guest is None or vm.name != self.real_name:
             return await super()._agent_call(match, values)
         if vm.status != "running" or not self.ready:
             raise PveError(500, "QEMU guest agent is not running")
@@ -34,7 +34,7 @@ class RealGuestPve(DemoPve):
         if command not in FORWARDED:  # ping, the address (on loopback: QEMU's port forward)
             return await super()._agent_call(match, values)
         fake_agent.record(vm, command, values)
-        return await asyncio.to_thread(forward, self.guest, command, values)
+        return await asyncio.to_thread(forward, self.real_guest, command, values)
 
 
 def forward(guest: Guest, command: str, values: dict):

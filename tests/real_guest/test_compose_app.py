@@ -18,19 +18,12 @@ import uuid
 
 import pytest
 import requests
-from fakepve.pytest_plugin import _Serving
 
 from app.cloudinit import meta_data, seed_iso
 from app.services.apps.deploy.compose_vm import APP_DIR, ENV_FILE, parse_env
-from scripts.fakepve_demo import lease_address, load_cluster
-from tests.conftest import (
-    TOKEN_NAME,
-    TOKEN_USER,
-    TOKEN_VALUE,
-    USER_PASSWORD,
-    csrf_token_in,
-    free_port,
-)
+from scripts.fakepve_demo import lease_address
+from tests.conftest import USER_PASSWORD, csrf_token_in, free_port
+from tests.deploys.conftest import served
 from tests.e2e.conftest import start_portal
 from tests.real_guest.bridge import RealGuestPve
 from tests.real_guest.guest import Guest, phase
@@ -68,13 +61,8 @@ tar -C "$root" -c . | docker import \\
 
 @pytest.fixture
 def pve(_fakepve_pki):
-    fake = RealGuestPve(user="root@pam", password="secret", host="127.0.0.1", port=0)
-    fake.time_scale = 0
-    fake.apitokens[f"{TOKEN_USER}!{TOKEN_NAME}"] = TOKEN_VALUE
-    load_cluster(fake, CLUSTER)
-    serving = _Serving(fake, *_fakepve_pki)
-    yield fake
-    serving.stop()
+    with served(RealGuestPve, CLUSTER, _fakepve_pki) as fake:
+        yield fake
 
 
 def test_linkding_runs_in_a_real_vm_deployed_by_the_portal(tmp_path, pve, fakepve_cafile):
@@ -82,7 +70,7 @@ def test_linkding_runs_in_a_real_vm_deployed_by_the_portal(tmp_path, pve, fakepv
     address = lease_address(VMID)
     seed = seed_iso(USER_DATA, meta_data(f"pve-{VMID}", NAME), NETWORK)
     guest = Guest(tmp_path, seed, free_port(), forwards=((address, 9090, 9090),))
-    pve.guest, pve.real_name = guest, NAME
+    pve.real_guest, pve.real_name = guest, NAME
     try:
         portal = start_portal(
             tmp_path, {"host": f"127.0.0.1:{pve.port}", "cafile": fakepve_cafile}, "wsgi:app",

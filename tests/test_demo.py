@@ -28,6 +28,25 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
     raise AssertionError(f"{url} never became healthy")
 
 
+DEMO_DEPLOYS = (("gitea", "vm", "git", "Gitea"), ("uptime-kuma", "oci", "kuma", "Uptime Kuma"))
+
+
+def deployed(session: requests.Session, base: str, app_id: str, runtime: str, name: str) -> str:
+    """Deploy app_id with its form's defaults; its app page once the deploy has ended."""
+    form = session.get(f"{base}/apps/{app_id}/deploy?runtime={runtime}").text
+    values = dict(re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', form))
+    data = {**values, "runtime": runtime, "name": name, "node": "auto", "storage": "local-lvm"}
+    response = session.post(f"{base}/apps/{app_id}/deploy", data=data)
+    assert re.search(r"/my-apps/\d+$", response.url), response.text[-2000:]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        page = session.get(response.url).text
+        if "Running at" in page or "Deploy again" in page:
+            return page
+        time.sleep(1)
+    raise AssertionError(f"{app_id} did not finish deploying")
+
+
 def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
     port, pve_port = free_port(), free_port()
     env = {
@@ -37,6 +56,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         "PORT": str(port),
         "FAKEPVE_HOST": "127.0.0.1",
         "FAKEPVE_PORT": str(pve_port),
+        "FAKEPVE_IMAGES_PORT": str(free_port()),
         "DEMO_ADMIN_PASSWORD": "demo-test-pass",
         "DEMO_USER_PASSWORD": "demo-user-pass",
     }
@@ -60,13 +80,22 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         guest = session.get(base + "/guests/pve1/qemu/100")  # web-frontend, running
         assert guest.status_code == 200
         assert guest.text.count("<polyline") == 7  # the demo's usage history is drawn
-        _, mine = log_in_over_http(base, "user", "demo-user-pass")
+        node = session.get(base + "/nodes/pve1").text
+        assert "pve-manager/9.1.2" in node and "AMD EPYC" in node and "6.14.11-4-pve" in node
+        user, mine = log_in_over_http(base, "user", "demo-user-pass")
         assert sorted(re.findall(r'<tr data-vmid="(\d+)">', mine.text)) == [
             "108",
             "118",
             "205",
             "208",
         ]
+        # The plain user runs a Compose app in a VM and an app as an OCI container; each runs
+        # once healthy, and its link opens the page the demo's stand-in serves.
+        for app_id, runtime, name, shown in DEMO_DEPLOYS:
+            page = deployed(user, base, app_id, runtime, name)
+            assert "Running at 127.77." in page, page[-2000:]
+            link = re.search(r'href="(http://127\.77\.[0-9.]+:\d+/)"', page).group(1)
+            assert f"<h1>{shown}</h1>" in requests.get(link, timeout=5).text
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         demo.wait(timeout=30)

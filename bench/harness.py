@@ -196,12 +196,13 @@ class Portal:
         return session
 
     def deploy_app(self, session: requests.Session, fake: Fake) -> str:
-        """Deploy Nginx (a container) through the form and wait until it runs; its page."""
-        form = session.get(self.url + "/apps/nginx/deploy").text
-        response = session.post(self.url + "/apps/nginx/deploy", data={
-            "csrf_token": csrf(form), "request_key": uuid.uuid4().hex, "name": "bench-site",
+        """Deploy PostgreSQL (an OCI container) through the form and wait until it runs (its
+        health probe answered by the demo's stand-in); its page."""
+        form = session.get(self.url + "/apps/postgresql/deploy?runtime=oci").text
+        response = session.post(self.url + "/apps/postgresql/deploy", data={
+            "csrf_token": csrf(form), "request_key": uuid.uuid4().hex, "name": "bench-db",
             "node": "auto", "storage": "local-lvm", "cores": "1", "memory": "512", "disk": "4",
-            "input_root_password": "Bench-root-pw-1",
+            "runtime": "oci", "input_postgres_user": "bench",
         })  # fmt: skip
         response.raise_for_status()
         path = response.url.removeprefix(self.url)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import free_port, log_in_over_http
+from tests.conftest import csrf_token_in, free_port, log_in_over_http
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,13 +38,18 @@ def deployed(session: requests.Session, base: str, app_id: str, runtime: str, na
     data = {**values, "runtime": runtime, "name": name, "node": "auto", "storage": "local-lvm"}
     response = session.post(f"{base}/apps/{app_id}/deploy", data=data)
     assert re.search(r"/my-apps/\d+$", response.url), response.text[-2000:]
+    return settled(session, response.url)
+
+
+def settled(session: requests.Session, url: str) -> str:
+    """An app's page once its deploy (or build) has ended."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        page = session.get(response.url).text
-        if "Running at" in page or "Deploy again" in page:
+        page = session.get(url).text
+        if "Running" in page or "Deploy again" in page or "Failed" in page:
             return page
         time.sleep(1)
-    raise AssertionError(f"{app_id} did not finish deploying")
+    raise AssertionError(f"{url} did not finish")
 
 
 def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
@@ -80,6 +85,14 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
         guest = session.get(base + "/guests/pve1/qemu/100")  # web-frontend, running
         assert guest.status_code == 200
         assert guest.text.count("<polyline") == 7  # the demo's usage history is drawn
+        # An admin makes another base template through the real job (pve3 has none).
+        form = session.get(base + "/admin/base-template").text
+        made = session.post(base + "/admin/base-template", data={
+            "node": "pve3", "storage": "local-lvm", "csrf_token": csrf_token_in(form),
+            "request_key": "b" * 32,
+        })  # fmt: skip
+        assert re.search(r"/my-apps/\d+$", made.url), made.text[-2000:]
+        assert "Running" in settled(session, made.url), "the base template was not made"
         node = session.get(base + "/nodes/pve1").text
         assert "pve-manager/9.1.2" in node and "AMD EPYC" in node and "6.14.11-4-pve" in node
         user, mine = log_in_over_http(base, "user", "demo-user-pass")

@@ -199,6 +199,8 @@ def test_a_failing_step_leaves_nothing_behind_and_sends_one_event(sentry, pve, s
     assert "{secret}" not in row.error and all(s not in row.error for s in generated_secrets(pve))
     page = client.get("/my-apps/1").get_data(as_text=True)
     assert "Deploy again" in page and row.error_reference in page
+    runtime = "oci" if catalog_id == "postgresql" else "vm"
+    assert f'href="/apps/{catalog_id}/deploy?again=1&amp;runtime={runtime}"' in page
 
 
 async def _no_responder(self, host, port, vmid):

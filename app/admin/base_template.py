@@ -23,7 +23,9 @@ class BaseTemplateForm(ActionForm):
 def base_template():
     """GET: what there is; POST: make the base template on the chosen node."""
     choices = base_builds.overview(deploys.cluster_now())
-    form = BaseTemplateForm()
+    holding = {t.node for t in choices.templates}
+    lacking = [n for n in choices.storages if n not in holding]
+    form = BaseTemplateForm(node=lacking[0] if lacking else None)
     form.node.choices = [SelectChoice(n, n) for n in choices.storages]
     names = sorted({s for found in choices.storages.values() for s in found})
     form.storage.choices = [SelectChoice(s, s) for s in names]

@@ -128,12 +128,12 @@ def test_app_page_says_where_each_runtime_can_run(user_client, pve):
     assert "OCI containers need Proxmox VE 9.1 or later; this cluster runs 9.0." in missing
     pve.version = "9.1.2"
     assert (
-        "as an OCI container: this cluster can run it on pve1"
+        "As an OCI container: this cluster can run it on pve1"
         in user_client.get("/apps/postgresql").data.decode()
     )
     pve.add_vm(9100, "portal-debian-13", node="pve1", template=True)
     ready = user_client.get("/apps/postgresql").data.decode()
-    assert "in a VM: this cluster can run it on pve1 (VM template portal-debian-13)" in ready
+    assert "In a VM: this cluster can run it on pve1 (VM template portal-debian-13)" in ready
     assert "Superuser name" in ready and "postgresql://{postgres_user}@{ip}:5432/" in ready
     assert 'Superuser password <small class="muted">(made for you' in ready
 

@@ -108,14 +108,8 @@ def service_states(deploy: Deploy) -> dict[str, str]:
     result = guest.run(deploy, compose("ps", "--all", "--format", "json"))
     if not result.ok:
         return {}
-    text = result.out.strip()
-    rows = (
-        json.loads(text)
-        if text.startswith("[")
-        else [json.loads(line) for line in text.splitlines() if line.strip()]
-    )  # fmt: skip  (Compose < 2.21 prints one array, later ones a line per service)
     states = {}
-    for row in rows:
+    for row in _json_rows(result.out.strip()):
         state, health = str(row.get("State", "")), str(row.get("Health", ""))
         if state == "running" and health not in ("", "healthy"):
             state = f"running ({health})"
@@ -123,6 +117,13 @@ def service_states(deploy: Deploy) -> dict[str, str]:
             state = f"exited ({row.get('ExitCode', '?')})"
         states[str(row.get("Service", "?"))] = state
     return states
+
+
+def _json_rows(text: str) -> list[dict]:
+    """`compose ps --format json`: one array (Compose before 2.21), or a line per service."""
+    if text.startswith("["):
+        return json.loads(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def environment(deploy: Deploy, generated: dict[str, str]) -> dict[str, str]:

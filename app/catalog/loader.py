@@ -9,6 +9,7 @@ can be one (oci.py).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -34,7 +35,15 @@ class CatalogError(ConfigurationError):
 
 def load_catalog(folder: Path, icons: Path) -> dict[str, CatalogEntry]:
     """Every app folder in folder (one holding app.yaml), by id; CatalogError for the first
-    that is wrong."""
+    that is wrong. Read again only when a file changed (each web worker and `flask` command
+    builds an app; the tests build hundreds)."""
+    files = sorted(folder.glob("*/*.yaml"))
+    stamps = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    return dict(_read_catalog(folder, icons, stamps))
+
+
+@lru_cache(maxsize=4)
+def _read_catalog(folder: Path, icons: Path, stamps: tuple) -> dict[str, CatalogEntry]:
     apps: dict[str, CatalogEntry] = {}
     for path in sorted(folder.glob("*/app.yaml")):
         entry = load_app(path.parent, f"{folder.name}/{path.parent.name}")
@@ -74,7 +83,7 @@ def load_app(app_folder: Path, shown: str) -> CatalogEntry:
 
 def _yaml(path: Path, shown: str) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = compose.load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise CatalogError(f"{shown}: not valid YAML: {error}") from None
     if not isinstance(data, dict):

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import yaml
-
-from app.catalog.compose import VARIABLE
+from app.catalog.compose import VARIABLE, load_yaml
 
 DEFAULT_REGISTRY = "docker.io"
 # What Proxmox cannot do for an OCI container that Compose does (docs/APPS.md).
@@ -47,7 +45,7 @@ def reference(image: str) -> str:
 
 def problems(compose_text: str, port: int) -> list[str]:
     """Why this Compose file cannot run as an OCI container answering on port (empty: it can)."""
-    document = yaml.safe_load(compose_text)
+    document = load_yaml(compose_text)
     services = document.get("services") or {}
     if len(services) != 1:
         return ["the oci runtime runs one service only"]
@@ -66,7 +64,7 @@ def problems(compose_text: str, port: int) -> list[str]:
 
 def image_of(compose_text: str) -> OciImage:
     """The image, environment and data path of the Compose file's one service."""
-    [service] = yaml.safe_load(compose_text)["services"].values()
+    [service] = load_yaml(compose_text)["services"].values()
     environment = service.get("environment") or {}
     if isinstance(environment, list):
         environment = dict(item.partition("=")[::2] for item in environment)

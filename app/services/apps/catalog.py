@@ -45,11 +45,11 @@ TEMPLATE_INPUTS = [
 
 def input_labels(app_id: str) -> dict[str, str]:
     """The labels of an app's inputs by name, without asking Proxmox (for every poll)."""
-    if app_id.startswith(TEMPLATE_PREFIX):
-        return {str(field["name"]): str(field["label"]) for field in TEMPLATE_INPUTS}
     if app_id == BASE_ID:
         return {"image_storage": "Image storage", "seed_storage": "Seed ISO storage"}
-    entry = current_app.extensions["catalog"].get(app_id)
+    if app_id.startswith(TEMPLATE_PREFIX):
+        return {str(field["name"]): str(field["label"]) for field in TEMPLATE_INPUTS}
+    entry = find_in_catalog(app_id)
     return {field.name: field.label for field in entry.inputs} if entry else {}
 
 
@@ -76,9 +76,9 @@ def base_entry() -> CatalogEntry:
 def find(app_id: str) -> CatalogEntry | None:
     """The app with this id — from the catalog, or `tpl-<vmid>`: a VM template of the cluster
     (one Proxmox call) — or None (e.g. an app deployed before it left the catalog)."""
-    entry = current_app.extensions["catalog"].get(app_id)
     if app_id == BASE_ID:
         return base_entry()
+    entry = find_in_catalog(app_id)
     if entry is None and app_id.startswith(TEMPLATE_PREFIX):
         vmid = app_id.removeprefix(TEMPLATE_PREFIX)
         if vmid.isdigit() and len(vmid) < 10:

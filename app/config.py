@@ -158,6 +158,7 @@ def from_environment() -> dict:
         "DEPLOY_HEALTH_TIMEOUT": _seconds("DEPLOY_HEALTH_TIMEOUT", 3600.0),
         "DEPLOY_TASK_TIMEOUT": _seconds("DEPLOY_TASK_TIMEOUT", 1800.0),
         "DEPLOY_MAX_ATTEMPTS": _int("DEPLOY_MAX_ATTEMPTS", 3),
+        "UPDATE_SNAPSHOT_DAYS": _seconds("UPDATE_SNAPSHOT_DAYS", 7.0),
         # The base template's image, and the SHA512SUMS its checksum is read from (HTTPS).
         "BASE_IMAGE_URL": os.environ.get("BASE_IMAGE_URL") or f"{DEBIAN_CLOUD}/{DEBIAN_IMAGE}",
         "BASE_IMAGE_SUMS_URL": os.environ.get("BASE_IMAGE_SUMS_URL")

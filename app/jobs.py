@@ -17,8 +17,9 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from app import config as settings
 from app.exceptions import ProxmoxError
+from app.proxmox import get_client
 from app.services import tasks
-from app.services.apps.deploy import runner
+from app.services.apps.deploy import runner, updates
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,17 @@ def resume_interrupted_apps() -> None:
         for app_id in runner.reconcile():
             log.info("Resuming app %s: its worker stopped answering.", app_id)
             run_app(app_id)
+
+
+@huey.periodic_task(crontab(minute="17"))
+def expire_update_snapshots() -> None:
+    """Every hour: remove the snapshots kept after updates (UPDATE_SNAPSHOT_DAYS) whose time
+    is up. While Proxmox is unreachable the round is skipped with a warning."""
+    with _the_flask_app().app_context():
+        try:
+            updates.expire_snapshots(get_client())
+        except ProxmoxError as error:
+            log.warning("Snapshot expiry skipped this hour: %s", error.message)
 
 
 @huey.on_startup()

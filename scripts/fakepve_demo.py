@@ -109,6 +109,23 @@ class DemoPve(FakePve):
                 vm.status = vm.qmpstatus = "stopped"
         return await super()._status_current(request)
 
+    async def _qm_snapshot(self, values, user):
+        """A snapshot holds the disk as it is: its app's files too (demo_apps.Disk)."""
+        answer = await super()._qm_snapshot(values, user)
+        vm = self.find(values["node"], values["vmid"])
+        vm.demo_snapshots = {**getattr(vm, "demo_snapshots", {}),
+                             values["snapname"]: demo_apps.disk_of(vm).copy()}  # fmt: skip
+        return answer
+
+    async def _qm_rollback(self, values, user):
+        """Rolling back brings the disk's files back, and stops the VM (its agent with it)."""
+        vm = self.find(values["node"], values["vmid"])
+        saved = getattr(vm, "demo_snapshots", {}).get(values["snapname"])
+        answer = await super()._qm_rollback(values, user)
+        if saved is not None:
+            vm.demo_disk, vm.agent = saved.copy(), None
+        return answer
+
     async def _oci_pull(self, values, user):
         """oci-registry-pull (PVE 9.1): the image as `<filename>.tar` in the storage, as
         PVE's skopeo writes it; PVE refuses to overwrite an existing file."""

@@ -81,9 +81,16 @@ def deploy_form(entry: CatalogEntry, options: DeployOptions, **values) -> Deploy
     class Form(DeployForm):
         pass
 
+    if len(entry.versions()) > 1:  # the catalog still offers earlier versions
+        newest = [SelectChoice(entry.version, f"{entry.version} (newest)")]
+        Form.version = SelectField(
+            "Version", choices=newest + [SelectChoice(v, v) for v in entry.older],
+            default=entry.version,
+            description="An earlier version can be updated to the newest later, from its page.",
+        )  # fmt: skip
     for item in entry.form_inputs:
         if options.runtime == "vm" or item.target == "env":  # cloud-init is for VMs
-            setattr(Form, INPUT_PREFIX + item.name, _input_field(item))
+            setattr(Form, INPUT_PREFIX + item.name, input_field(item))
     resources = entry.resources
     defaults = {
         "cores": resources.cores.default, "memory": resources.memory.default,
@@ -110,7 +117,7 @@ def deploy_form(entry: CatalogEntry, options: DeployOptions, **values) -> Deploy
     return form
 
 
-def _input_field(item: Input) -> Field:
+def input_field(item: Input) -> Field:
     """A form field for one catalog input, with its checks."""
     required = [DataRequired()] if item.required else [Optional()]
     checks: list = []

@@ -107,5 +107,5 @@ def _placed(form, options) -> deploys.DeployRequest | None:
         name=form.name.data, node=placement.node, storage=placement.storage,
         cores=form.cores.data, memory=form.memory.data, disk=form.disk.data,
         inputs=form.input_values(), keep_on_failure=form.keep_on_failure.data,
-        runtime=options.runtime,
+        runtime=options.runtime, version=form.version.data if "version" in form else None,
     )  # fmt: skip

@@ -50,6 +50,12 @@ def image_tag(image: str) -> str | None:
     return last.rsplit(":", 1)[1] if ":" in last else None
 
 
+def images(text: str) -> dict[str, str]:
+    """{service: image} of a (valid) Compose file."""
+    services = (load_yaml(text) or {}).get("services") or {}
+    return {str(name): str(service.get("image", "")) for name, service in services.items()}
+
+
 def problems(text: str, known: set[str]) -> list[str]:
     """What is wrong with a Compose file, in words (empty when it is fine); `known` are the
     variables the deploy defines."""

@@ -135,6 +135,7 @@ class CatalogEntry(Strict):
     # app one an admin prepared like the base template (default: BASE_TEMPLATE).
     template: str | None = Field(default=None, min_length=1, max_length=128)
     compose: str | None = None  # the Compose file's text
+    older: dict[str, str] = {}  # earlier versions still offered: version -> Compose file
     health: Health | None = None
     resources: Resources
     inputs: tuple[Input, ...] = ()
@@ -169,6 +170,16 @@ class CatalogEntry(Strict):
     @property
     def form_inputs(self) -> tuple[Input, ...]:
         return tuple(i for i in self.inputs if i.on_form)
+
+    def versions(self) -> list[str]:
+        """The versions a deploy may choose, newest (this entry's) first."""
+        return [self.version, *self.older]
+
+    def compose_for(self, version: str | None) -> str:
+        """The Compose file of a version (None: the newest); KeyError for one not offered."""
+        if version in (None, self.version):
+            return self.compose or ""
+        return self.older[str(version)]
 
     def secret_names(self) -> list[str]:
         return [i.name for i in self.inputs if i.is_secret]

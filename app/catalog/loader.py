@@ -62,7 +62,11 @@ def load_app(app_folder: Path, shown: str) -> CatalogEntry:
     if not compose_path.is_file():
         raise CatalogError(f"{shown}: compose.yaml is missing")
     text = compose_path.read_text(encoding="utf-8")
-    fields = {**data, "id": app_folder.name, "compose": text}
+    older = {
+        path.stem: path.read_text(encoding="utf-8")
+        for path in sorted((app_folder / "versions").glob("*.yaml"), reverse=True)
+    }
+    fields = {**data, "id": app_folder.name, "compose": text, "older": older}
     fields["inputs"] = [*(data.get("inputs") or []), *VM_INPUTS]
     try:
         entry = CatalogEntry.model_validate(fields)
@@ -72,13 +76,22 @@ def load_app(app_folder: Path, shown: str) -> CatalogEntry:
         # A check across fields names its field in its message; others have a location.
         field = ".".join(str(part) for part in first["loc"])
         raise CatalogError(f"{shown}/app.yaml: {field + ': ' if field else ''}{message}") from None
+    for version, name in [
+        (entry.version, "compose.yaml"),
+        *((v, f"versions/{v}.yaml") for v in older),
+    ]:
+        found = _compose_problems(entry, entry.compose_for(version))
+        if found:
+            raise CatalogError(f"{shown}/{name}: {found[0]}")
+    return entry
+
+
+def _compose_problems(entry: CatalogEntry, text: str) -> list[str]:
     known = {i.variable for i in entry.inputs if i.target == "env"} | set(PORTAL_VARIABLES)
     found = compose.problems(text, known)
     if not found and "oci" in entry.runtimes and entry.health is not None:
         found = [f"runtimes: oci: {p}" for p in oci.problems(text, entry.health.port)]
-    if found:
-        raise CatalogError(f"{shown}/compose.yaml: {found[0]}")
-    return entry
+    return found
 
 
 def _yaml(path: Path, shown: str) -> dict:

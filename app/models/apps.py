@@ -16,7 +16,7 @@ from app.models.users import User
 
 class AppStatus(StrEnum):
     """An App: deploying (or a clone being made), running or stopped, failed, being deleted,
-    deleted."""
+    deleted, or being updated (it runs, or is rolled back, when that ends)."""
 
     DEPLOYING = "deploying"
     RUNNING = "running"
@@ -24,9 +24,10 @@ class AppStatus(StrEnum):
     FAILED = "failed"
     DELETING = "deleting"
     DELETED = "deleted"
+    UPDATING = "updating"
 
 
-BUSY = (AppStatus.DEPLOYING, AppStatus.DELETING)  # a worker holds the app
+BUSY = (AppStatus.DEPLOYING, AppStatus.DELETING, AppStatus.UPDATING)  # a worker holds the app
 SETTLED = (AppStatus.RUNNING, AppStatus.STOPPED)  # deployed, and no worker holds it
 
 
@@ -78,6 +79,15 @@ class App(Model):
     outputs: Mapped[list] = mapped_column(JSON, default=list)  # [{label, value, kind}]
     ip_address: Mapped[str | None] = mapped_column(String(64))
     keep_on_failure: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What runs: the catalog version and the images of its Compose file (None: a plain VM).
+    version: Mapped[str | None] = mapped_column(String(40))
+    images: Mapped[list | None] = mapped_column(JSON)
+    # An update (app.services.apps.deploy.update): the version it goes to while it runs, the
+    # snapshot taken before it (kept until snapshot_expires), and what the last one did.
+    update_to: Mapped[str | None] = mapped_column(String(40))
+    update_snapshot: Mapped[str | None] = mapped_column(String(40))
+    snapshot_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    update_note: Mapped[str | None] = mapped_column(Text)
     # A failed deploy's half-made guest that could not be removed: the reconciler tries
     # again (after each lease) until it is gone (app.services.apps.deploy.teardown).
     guest_left: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

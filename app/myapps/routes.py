@@ -11,7 +11,7 @@ from app.guests.forms import ActionForm
 from app.models import SETTLED
 from app.myapps.forms import CloneForm
 from app.services import quotas
-from app.services.apps import catalog, deploys, generated
+from app.services.apps import catalog, deploys, generated, updating
 from app.services.users import list_users
 from app.validation import MAX_ID, PortalForm, int_arg
 
@@ -59,7 +59,7 @@ def _render(app, clone_form: CloneForm | None = None) -> str:
         "myapps/show.html", app=app, entry=catalog.find(app.catalog_id), form=ActionForm(),
         page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
         clone_form=clone_form, size=deploys.size_now(app, cluster) if cluster else app,
-        has_generated=generated.has_generated(app),
+        has_generated=generated.has_generated(app), newer=updating.newer(app),
         **_log(app, 0),
     )  # fmt: skip
 

@@ -50,6 +50,7 @@ PROTECTION = {
     "myapps.delete": "login",
     "myapps.clone": "login",
     "myapps.secrets": "login",
+    "myapps.update": "login",
     "admin.user_list": "admin",
     "admin.user_create": "admin",
     "admin.user_role": "admin",
@@ -62,7 +63,8 @@ PROTECTION = {
 OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
-    "myapps.show", "myapps.delete", "myapps.clone", "myapps.secrets", "guests.configure",
+    "myapps.show", "myapps.delete", "myapps.clone", "myapps.secrets", "myapps.update",
+    "guests.configure",
     "guests.backup_action",
     "guests.ip_addresses", "console.screen", "console.terminal",
 }  # fmt: skip

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.catalog import GUEST_TYPES, CatalogEntry
+from app.catalog import GUEST_TYPES, CatalogEntry, compose
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import SETTLED, App, AppStatus, StepStatus, User
@@ -41,6 +41,7 @@ class DeployRequest:
     inputs: dict[str, object] = field(repr=False)  # secrets among them: kept out of reports
     keep_on_failure: bool = False
     runtime: str = "vm"  # or "oci" (app.catalog.GUEST_TYPES)
+    version: str | None = None  # one of the entry's versions (None: the newest)
 
 
 def started_by(user: User, request_key: str) -> App | None:
@@ -77,7 +78,7 @@ def start(
         sealed_secrets=secret_inputs.seal(
             {k: str(v) for k, v in wanted.inputs.items() if k in secret_names and v}
         ),
-        steps=deploy_plan(entry, wanted.runtime),
+        steps=deploy_plan(entry, wanted.runtime), **what_runs(entry, wanted.version),
     )  # fmt: skip
     db.session.add(app)
     audit.record(user, "deploy", f"{entry.id} {wanted.name} on {wanted.node}", "started")
@@ -110,6 +111,7 @@ def clone(
         guest_type=source.guest_type, node=node, storage=source.storage, cores=size.cores,
         memory=size.memory, disk=size.disk, inputs=dict(source.inputs), outputs=[],
         keep_on_failure=False, status=AppStatus.DEPLOYING, attempts=0, source_id=source.id,
+        version=source.version, images=source.images,
         steps=clone_plan(source.guest_type, has_health=entry_has_health(source.catalog_id)),
     )  # fmt: skip
     source.clone_error = None
@@ -118,6 +120,14 @@ def clone(
     db.session.commit()
     queue(app.id)
     return app
+
+
+def what_runs(entry: CatalogEntry, version: str | None) -> dict:
+    """An app's version and images for its row (none for a VM from a template)."""
+    if entry.compose is None:
+        return {"version": None, "images": None}
+    chosen = version or entry.version
+    return {"version": chosen, "images": sorted(compose.images(entry.compose_for(chosen)).values())}
 
 
 def entry_has_health(catalog_id: str) -> bool:

@@ -52,8 +52,9 @@ def files(deploy: Deploy, step: AppStep) -> None:
     made = guest.run(deploy, ["/usr/bin/install", "-d", "-m", "0700", APP_DIR])
     if not made.ok:
         raise AppServiceError(f"Could not make {APP_DIR} in the VM: {made.said(deploy)}")
-    values = environment(deploy, _generated(deploy))
-    guest.write_file(deploy, COMPOSE_FILE, deploy.catalog.compose or "")
+    existing = _existing_env(deploy)  # an update's (or a resumed step's)
+    values = environment(deploy, _generated(deploy, existing), existing)
+    guest.write_file(deploy, COMPOSE_FILE, deploy.compose)
     guest.write_file(deploy, ENV_FILE, env_text(values))
     step.detail = f"{COMPOSE_FILE} and {len(values)} settings in .env"
 
@@ -126,13 +127,19 @@ def _json_rows(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def environment(deploy: Deploy, generated: dict[str, str]) -> dict[str, str]:
-    """Every variable the Compose file may use: inputs, generated secrets, portal variables."""
-    values = deploy.values()
+def environment(
+    deploy: Deploy, generated: dict[str, str], existing: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Every variable the Compose file may use: inputs, generated secrets, portal variables.
+    A typed secret the portal no longer holds (an update's) comes from the existing .env."""
+    values, existing = deploy.values(), existing or {}
     found = {"PORTAL_APP_NAME": deploy.app.name, "PORTAL_APP_HOST": deploy.app.ip_address or ""}
     for item in deploy.catalog.inputs:
         if item.target == "env" and item.type != "generated":
-            found[item.variable] = _text(values.get(item.name))
+            value = _text(values.get(item.name))
+            if item.type == "secret" and not value:
+                value = existing.get(item.variable, "")
+            found[item.variable] = value
     return {**found, **generated}
 
 
@@ -171,14 +178,23 @@ def new_secret(length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def _generated(deploy: Deploy) -> dict[str, str]:
+def _existing_env(deploy: Deploy) -> dict[str, str]:
+    """The guest's .env as it is (empty when there is none yet); its secrets are blanked in
+    anything shown from now on."""
+    app = deploy.app
+    existing = parse_env(guest.read_file(deploy.client, app.node, deploy.vmid, ENV_FILE) or "")
+    secret = {i.variable for i in deploy.catalog.inputs if i.is_secret}
+    deploy.add_secrets({name: value for name, value in existing.items() if name in secret})
+    return existing
+
+
+def _generated(deploy: Deploy, existing: dict[str, str] | None = None) -> dict[str, str]:
     """The generated secrets by variable: those in the guest's .env, new ones for the rest.
     They join the deploy's secrets, to be blanked in anything shown."""
     items = [i for i in deploy.catalog.inputs if i.type == "generated"]
     if not items:
         return {}
-    app = deploy.app
-    existing = parse_env(guest.read_file(deploy.client, app.node, deploy.vmid, ENV_FILE) or "")
+    existing = _existing_env(deploy) if existing is None else existing
     found = {i.variable: existing.get(i.variable) or new_secret(i.length) for i in items}
     deploy.add_secrets({i.name: found[i.variable] for i in items})
     return found

@@ -49,6 +49,18 @@ class Deploy:
         return self.entry
 
     @property
+    def compose(self) -> str:
+        """The Compose file this run puts in place: the update's target version, else the
+        deployed one (AppServiceError when the catalog no longer offers it)."""
+        version = self.app.update_to or self.app.version
+        try:
+            return self.catalog.compose_for(version)
+        except KeyError:
+            raise AppServiceError(
+                f"The catalog no longer offers {self.catalog.name} {version}."
+            ) from None
+
+    @property
     def vmid(self) -> int:
         return int(self.app.vmid or 0)
 
@@ -116,7 +128,7 @@ class Deploy:
         guest = on or app
         task = tasks.new(
             app.user_id, action, guest.node, guest.guest_type, int(guest.vmid or 0),
-            f"app-{app.id}-{step.name}-{app.attempts}", app_id=app.id,
+            f"app-{app.id}-{step.name}-{step.id}-{app.attempts}", app_id=app.id,
         )  # fmt: skip
         step.task = task
         db.session.commit()

@@ -29,7 +29,7 @@ NOT_REACHABLE = "running, not reachable from the portal"
 
 
 def image(deploy: Deploy) -> oci.OciImage:
-    return oci.image_of(deploy.catalog.compose or "")
+    return oci.image_of(deploy.compose)
 
 
 def template_storage(deploy: Deploy) -> str:

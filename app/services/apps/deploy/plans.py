@@ -56,6 +56,14 @@ BASE_STEPS = (  # the base template (base_template.py)
     ("seal", "Remove the seed ISO and make it a template"),
     ("finish", "Done"),
 )
+UPDATE_STEPS = (  # a Compose app in its VM, to the catalog's newest version (updates.py)
+    ("update_snapshot", "Snapshot the VM (without its memory)"),
+    ("files", "Write the new Compose file and its settings"),
+    ("compose_pull", "Pull the new images"),
+    ("up", "Recreate the services: docker compose up"),
+    ("health", "Wait until the app is healthy"),
+    ("finish_update", "Keep the snapshot for a while"),
+)
 CLONE_STEPS = {
     "qemu": (
         ("reserve", "Reserve a VMID"),
@@ -77,7 +85,7 @@ CLONE_STEPS = {
     ),
 }
 # Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
-NOT_REPEATABLE = ("clone", "create", "copy", "create_base")
+NOT_REPEATABLE = ("clone", "create", "copy", "create_base", "update_snapshot")
 
 
 def _pending(steps) -> list[AppStep]:
@@ -92,6 +100,11 @@ def deploy_plan(entry: CatalogEntry, runtime: str) -> list[AppStep]:
     if runtime == "oci":
         return _pending(OCI_STEPS)
     return _pending(COMPOSE_VM_STEPS if entry.compose else TEMPLATE_VM_STEPS)
+
+
+def update_plan() -> list[AppStep]:
+    """The steps of an update, pending."""
+    return _pending(UPDATE_STEPS)
 
 
 def base_plan() -> list[AppStep]:

@@ -25,12 +25,22 @@ from app.models import BUSY, App, AppStatus, AppStep, StepStatus, utcnow
 from app.proxmox import get_client
 from app.services import audit
 from app.services.apps import catalog, secret_inputs
-from app.services.apps.deploy import base_template, clone, compose_vm, oci, steps, teardown
+from app.services.apps.deploy import (
+    base_template,
+    clone,
+    compose_vm,
+    oci,
+    steps,
+    teardown,
+    updates,
+)
 from app.services.apps.deploy.context import Deploy, Interrupted
 from app.services.apps.deploy.plans import NOT_REPEATABLE
 
 log = logging.getLogger(__name__)
-STEPS = {**steps.RUN, **compose_vm.RUN, **oci.RUN, **clone.RUN, **base_template.RUN}
+STEPS = {
+    **steps.RUN, **compose_vm.RUN, **oci.RUN, **clone.RUN, **base_template.RUN, **updates.RUN,
+}  # fmt: skip
 
 
 def claim(app_id: int) -> App | None:
@@ -66,9 +76,11 @@ def run(app_id: int) -> None:
             teardown.clean_up_later(deploy)
         elif app.attempts > int(current_app.config["DEPLOY_MAX_ATTEMPTS"]):
             step = _current_step(app)
-            teardown.fail(
-                deploy, step, Interrupted(f"The deploy was interrupted {app.attempts - 1} times.")
-            )
+            interrupted = Interrupted(f"The work was interrupted {app.attempts - 1} times.")
+            if app.status == AppStatus.UPDATING:
+                updates.roll_back(deploy, step, interrupted)
+            else:
+                teardown.fail(deploy, step, interrupted)
         else:
             _deploy(deploy)
 
@@ -93,10 +105,15 @@ def _deploy(deploy: Deploy) -> None:
                 if step.status not in (StepStatus.DONE, StepStatus.SKIPPED):
                     run_step(deploy, step)
         except Exception as error:  # noqa: BLE001 - every failure ends the deploy the same way
-            teardown.fail(deploy, step, error)
+            if app.status == AppStatus.UPDATING:
+                updates.roll_back(deploy, step, error)
+            else:
+                teardown.fail(deploy, step, error)
             return
+    action = "update" if app.status == AppStatus.UPDATING else (
+        "clone" if app.source_id is not None else "deploy"
+    )  # fmt: skip
     app.status, app.sealed_secrets, app.lease_until = AppStatus.RUNNING, None, None
-    action = "clone" if app.source_id is not None else "deploy"
     audit.record(app.user or "portal", action, teardown.target(app), "done", app.catalog_id)
     db.session.commit()
     observability.breadcrumb("deploy", f"app {app.id} running")

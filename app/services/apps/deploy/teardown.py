@@ -35,7 +35,7 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
     guest that could not be removed is left to `clean_up_later`."""
     db.session.rollback()
     app = deploy.app
-    message = _message(error, deploy)
+    message = message_of(error, deploy)
     if step is not None:
         step.status, step.ended_at, step.detail = StepStatus.FAILED, utcnow(), message
         if step.task is not None and step.task.upid is None:  # never started in Proxmox
@@ -103,7 +103,8 @@ def _forget(app: App) -> None:
     db.session.delete(app)
 
 
-def _message(error: BaseException, deploy: Deploy) -> str:
+def message_of(error: BaseException, deploy: Deploy) -> str:
+    """What people read of a failure: Proxmox's or the portal's message, secrets blanked."""
     if isinstance(error, ProxmoxError):  # the app page and audit log are the user's too
         return deploy.hide_secrets(error.public_message)
     if isinstance(error, AppServiceError):
@@ -186,7 +187,7 @@ def delete(deploy: Deploy) -> None:
     except Exception as error:  # noqa: BLE001 - reported once, the app says what happened
         db.session.rollback()
         app.status, app.lease_until = AppStatus.FAILED, None
-        app.error = f"Deleting the app failed: {_message(error, deploy)}"
+        app.error = f"Deleting the app failed: {message_of(error, deploy)}"
         audit.record(app.user or "portal", "delete-app", target(app), "failed", app.error)
         app.error_reference = report(deploy, None, error)
         db.session.commit()
@@ -214,7 +215,7 @@ def report(deploy: Deploy, step: AppStep | None, error: BaseException) -> str | 
         "vmid": app.vmid,
         "upid": getattr(error, "upid", None) or (task.upid if task else None),
         "attempt": app.attempts,
-        "error_message": _message(error, deploy),
+        "error_message": message_of(error, deploy),
         # All the steps, also when the breadcrumbs of a long wait pushed the first ones out.
         "steps": [f"{s.name}: {s.status}" for s in app.steps],
     }

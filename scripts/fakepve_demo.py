@@ -59,6 +59,7 @@ class DemoPve(FakePve):
         self.version, self.release_version = "9.1.2", "9.1"  # OCI containers came with 9.1
         self.responders = demo_apps.Responders(self)
         self.oci_images: dict[str, str] = {}  # volid -> the reference it was pulled from
+        self.backup_jobs: dict[str, dict] = {}  # /cluster/backup
 
     def booted(self, guest) -> bool:
         """True once a running guest has had boot_secs (scaled by time_scale) to boot."""
@@ -212,7 +213,43 @@ class DemoPve(FakePve):
             ("PUT", "/nodes/{node}/qemu/{vmid}/resize", self._qm_resize),
             ("POST", "/nodes/{node}/storage/{storage}/oci-registry-pull", self._oci_pull),
             ("GET", "/nodes/{node}/status", self._node_status),
+            ("GET", "/cluster/backup", self._backup_jobs),
+            ("POST", "/cluster/backup", self._backup_job_create),
+            ("GET", "/cluster/backup/{id}", self._backup_job),
+            ("PUT", "/cluster/backup/{id}", self._backup_job_update),
+            ("DELETE", "/cluster/backup/{id}", self._backup_job_delete),
         ]
+
+    # Backup jobs (fakepve answers /cluster/backup from its schema and keeps nothing).
+    async def _backup_jobs(self, values, user):
+        return list(self.backup_jobs.values())
+
+    async def _backup_job(self, values, user):
+        return self._existing_job(values["id"])
+
+    async def _backup_job_create(self, values, user):
+        self.require(user, "/", "Sys.Modify")
+        job_id = values["id"]
+        if job_id in self.backup_jobs:
+            raise PveError(500, f"Job '{job_id}' already exists")
+        self.backup_jobs[job_id] = {"type": "vzdump", "enabled": 1, **values}
+        return None
+
+    async def _backup_job_update(self, values, user):
+        self.require(user, "/", "Sys.Modify")
+        self._existing_job(values["id"]).update(values)
+        return None
+
+    async def _backup_job_delete(self, values, user):
+        self.require(user, "/", "Sys.Modify")
+        self._existing_job(values["id"])
+        del self.backup_jobs[values["id"]]
+        return None
+
+    def _existing_job(self, job_id: str) -> dict:
+        if job_id not in self.backup_jobs:
+            raise PveError(500, f"job '{job_id}' does not exist")
+        return self.backup_jobs[job_id]
 
     async def _node_status(self, values, user):
         """What a real node reports (fakepve answers its schema's placeholders)."""

@@ -88,6 +88,10 @@ class App(Model):
     update_snapshot: Mapped[str | None] = mapped_column(String(40))
     snapshot_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     update_note: Mapped[str | None] = mapped_column(Text)
+    # Scheduled backups: a Proxmox backup job (app.services.apps.schedules) with these.
+    backup_schedule: Mapped[str | None] = mapped_column(String(64))
+    backup_keep: Mapped[int | None] = mapped_column(Integer)
+    backup_storage: Mapped[str | None] = mapped_column(String(64))
     # A failed deploy's half-made guest that could not be removed: the reconciler tries
     # again (after each lease) until it is gone (app.services.apps.deploy.teardown).
     guest_left: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -9,9 +9,9 @@ from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
 from app.guests.forms import ActionForm
 from app.models import SETTLED
-from app.myapps.forms import CloneForm
+from app.myapps.forms import CloneForm, schedule_form
 from app.services import quotas
-from app.services.apps import catalog, deploys, generated, updating
+from app.services.apps import catalog, deploys, generated, schedules, updating
 from app.services.users import list_users
 from app.validation import MAX_ID, PortalForm, int_arg
 
@@ -60,6 +60,7 @@ def _render(app, clone_form: CloneForm | None = None) -> str:
         page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
         clone_form=clone_form, size=deploys.size_now(app, cluster) if cluster else app,
         has_generated=generated.has_generated(app), newer=updating.newer(app),
+        schedule_form=_schedule_form(app, cluster), schedule=schedules.label(app),
         **_log(app, 0),
     )  # fmt: skip
 
@@ -94,6 +95,11 @@ def _after_a_failed_clone(source_id: int) -> str:
               "says why.", "error")  # fmt: skip
         return url_for("myapps.index")
     return url_for("myapps.show", deployed_id=source.id)
+
+
+def _schedule_form(app, cluster):
+    """The backup schedule's form, once the app's guest is there to back up."""
+    return schedule_form(app, cluster) if cluster is not None else None
 
 
 def _clone_nodes(app, resources) -> list[str]:

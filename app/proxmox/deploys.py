@@ -92,3 +92,16 @@ def make_template(client: ProxmoxClient, node: str, vmid: int) -> str | None:
 def delete_volume(client: ProxmoxClient, node: str, storage: str, volid: str) -> str | None:
     """DELETE a volume (an ISO, an image) from a storage."""
     return client.request("DELETE", f"nodes/{node}/storage/{storage}/content/{volid}")
+
+
+def save_backup_job(client: ProxmoxClient, job_id: str, exists: bool, **settings: Any) -> None:
+    """Create (POST /cluster/backup) or change (PUT /cluster/backup/{id}) a backup job."""
+    if exists:
+        client.request("PUT", f"cluster/backup/{job_id}", **settings)
+    else:
+        client.request("POST", "cluster/backup", id=job_id, **settings)
+
+
+def delete_backup_job(client: ProxmoxClient, job_id: str) -> None:
+    """DELETE /cluster/backup/{id}."""
+    client.request("DELETE", f"cluster/backup/{job_id}")

@@ -34,6 +34,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "restore": ("VM.Backup", "Datastore.AllocateSpace"),
     "restore_new": ("VM.Allocate", "Datastore.AllocateSpace"),
     "manage_backup": ("VM.Backup",),  # protect, unprotect, delete a backup
+    # An app's scheduled backups are a cluster backup job: Proxmox wants Sys.Modify on /.
+    "backup_schedule": ("Sys.Modify", "VM.Backup", "Datastore.AllocateSpace"),
     "console": ("VM.Console",),
     # A VM from a template: clone it, start it. A Compose app's VM then runs commands and
     # writes files through its guest agent (PVE 9: VM.GuestAgent.*; PVE 8: VM.Monitor).

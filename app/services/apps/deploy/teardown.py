@@ -22,6 +22,7 @@ from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
 from app.services import audit, ownership
+from app.services.apps import schedules
 from app.services.apps.deploy import base_template
 from app.services.apps.deploy.clone import drop_snapshot
 from app.services.apps.deploy.context import Deploy
@@ -177,9 +178,11 @@ def _destroy(deploy: Deploy, guest: Guest) -> None:
 
 
 def delete(deploy: Deploy) -> None:
-    """Stop and destroy the app's guest (if it is still the app's), then mark it deleted."""
+    """Remove the app's backup job, stop and destroy its guest (if it is still the app's),
+    then mark it deleted."""
     app = deploy.app
     try:
+        schedules.remove(app.user or "portal", app)  # its backup job goes first
         guest = _own_guest(deploy)
         if guest is not None:
             _stop(deploy, guest)

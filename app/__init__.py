@@ -99,6 +99,7 @@ def register_blueprints(flask_app: Flask) -> None:
     from app.guests import bp as guests_bp
     from app.health import bp as health_bp
     from app.myapps import bp as myapps_bp
+    from app.notify import bp as notify_bp
     from app.tasks import bp as tasks_bp
 
     flask_app.register_blueprint(auth_bp)
@@ -108,6 +109,7 @@ def register_blueprints(flask_app: Flask) -> None:
     flask_app.register_blueprint(audit_bp)
     flask_app.register_blueprint(apps_bp)
     flask_app.register_blueprint(myapps_bp)
+    flask_app.register_blueprint(notify_bp)
     flask_app.register_blueprint(console_bp)
     flask_app.register_blueprint(admin_bp, url_prefix="/admin")
     flask_app.register_blueprint(health_bp)

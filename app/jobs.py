@@ -18,7 +18,7 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from app import config as settings
 from app.exceptions import ProxmoxError
 from app.proxmox import get_client
-from app.services import tasks
+from app.services import notifications, tasks
 from app.services.apps.deploy import runner, updates
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,25 @@ def sync_running_tasks() -> None:
 
 @huey.task()
 def run_app(app_id: int) -> None:
-    """Deploy (or delete) an app; safe to queue twice: only one worker holds it at a time."""
+    """Deploy (or delete) an app; safe to queue twice: only one worker holds it at a time.
+    Then send what it told its owner (a notification never holds up the deploy)."""
     with _the_flask_app().app_context():
         runner.run(app_id)
+        notifications.send_pending()
+
+
+@huey.task()
+def send_notifications() -> None:
+    """Send the outbox now (a user's test message)."""
+    with _the_flask_app().app_context():
+        notifications.send_pending()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def resend_notifications() -> None:
+    """Every minute: try again what could not be sent."""
+    with _the_flask_app().app_context():
+        notifications.send_pending()
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -30,6 +30,9 @@ export PROXMOX_VERIFY_SSL="$DEMO_DIR/fakepve.crt"
 export FAKEPVE_TOKEN_VALUE="$PROXMOX_TOKEN_VALUE" FAKEPVE_ROOT_PASSWORD="$(new_secret)"
 export PORT="${PORT:-5000}"
 export JOBS_URL="sqlite:///$DEMO_DIR/jobs.sqlite"
+# The demo's stand-in apps answer at once: an unhealthy one (a -broken app after an update)
+# is rolled back after 20 s rather than the catalog's 10 minutes.
+export DEPLOY_HEALTH_TIMEOUT="${DEPLOY_HEALTH_TIMEOUT:-20}"
 # The base template's image: the fake's stand-in for cloud.debian.org (loopback only).
 IMAGES_PORT="${FAKEPVE_IMAGES_PORT:-8007}"
 export BASE_IMAGE_URL="http://$FAKEPVE_ADDRESS:$IMAGES_PORT/debian-13-genericcloud-amd64.qcow2"

@@ -35,12 +35,15 @@ class Disk:
     """What the portal put on a demo VM's disk: files, and whether its Compose app was started
     (its services then start again on every boot, as `restart: unless-stopped` has it)."""
 
-    def __init__(self, files: dict[str, str] | None = None, compose_up: bool = False):
+    def __init__(
+        self, files: dict[str, str] | None = None, compose_up: bool = False, pulled: bool = False
+    ):
         self.files = files if files is not None else {}
         self.compose_up = compose_up
+        self.pulled = pulled  # `docker compose pull` ran: an update
 
     def copy(self) -> Disk:
-        return Disk(dict(self.files), self.compose_up)
+        return Disk(dict(self.files), self.compose_up, self.pulled)
 
 
 def disk_of(vm) -> Disk:
@@ -207,11 +210,16 @@ async def exec_answer(pve, vm, argv: list[str], address: str) -> dict | None:
                 await pve.responders.serve(address, port, vm.vmid)
             disk_of(vm).compose_up = True
             return {"exitcode": 0, "err-data": " Container app-1  Started\n"}
+        if "pull" in argv:
+            disk_of(vm).pulled = True
+            return {"exitcode": 0, "err-data": " Pulled\n"}
         if "ps" in argv:
             if disk_of(vm).compose_up:  # started again at boot (a clone, a reboot)
                 for port in sorted({p for found in ports.values() for p in found}):
                     await pve.responders.serve(address, port, vm.vmid)
-            return {"exitcode": 0, "out-data": _ps(compose_text, disk_of(vm).compose_up)}
+            # An app named ...-broken is unhealthy once updated: the demo's rollback.
+            broken = vm.name.endswith("-broken") and disk_of(vm).pulled
+            return {"exitcode": 0, "out-data": _ps(compose_text, disk_of(vm).compose_up, broken)}
         return {"exitcode": 0, "out-data": "demo: the demo's apps write no logs\n"}
     if argv[:2] == ["/usr/bin/python3", "-c"] and len(argv) >= 6:
         port, path = int(argv[4]), argv[5]
@@ -219,11 +227,11 @@ async def exec_answer(pve, vm, argv: list[str], address: str) -> dict | None:
     return None
 
 
-def _ps(compose_text: str, up: bool) -> str:
+def _ps(compose_text: str, up: bool, broken: bool = False) -> str:
     services = (yaml.safe_load(compose_text or "") or {}).get("services") or {}
     rows = [
         {"Service": name, "State": "running",
-         "Health": "healthy" if "healthcheck" in service else ""}
+         "Health": "unhealthy" if broken else "healthy" if "healthcheck" in service else ""}
         for name, service in services.items()
     ] if up else []  # fmt: skip
     return "".join(json.dumps(row) + "\n" for row in rows)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import random
 import re
 import socket
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 import sentry_sdk
+from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sentry_sdk.integrations.logging import ignore_logger
 from sentry_sdk.transport import Transport
@@ -394,3 +398,47 @@ def sentry(make_app):
         scope.clear()
     for transport in transports:
         assert_no_secrets(transport.payloads())
+
+
+# Real servers on loopback that notifications reach (Apprise json:// and mailto://).
+class Receiver(BaseHTTPRequestHandler):
+    """A JSON webhook: what Apprise's json:// posts."""
+
+    received: list[dict] = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        self.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    """json://127.0.0.1:PORT/hook (with a token in its path), and what it received."""
+    Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"json://127.0.0.1:{server.server_address[1]}/hook/s3cret-token-42", Receiver.received
+    server.shutdown()
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append(envelope.content.decode(errors="replace"))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox():
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, box.messages
+    controller.stop()

@@ -31,11 +31,14 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 60) -> No
 DEMO_DEPLOYS = (("gitea", "vm", "git", "Gitea"), ("uptime-kuma", "oci", "kuma", "Uptime Kuma"))
 
 
-def deployed(session: requests.Session, base: str, app_id: str, runtime: str, name: str) -> str:
+def deployed(
+    session: requests.Session, base: str, app_id: str, runtime: str, name: str, **extra: str
+) -> str:
     """Deploy app_id with its form's defaults; its app page once the deploy has ended."""
     form = session.get(f"{base}/apps/{app_id}/deploy?runtime={runtime}").text
     values = dict(re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', form))
-    data = {**values, "runtime": runtime, "name": name, "node": "auto", "storage": "local-lvm"}
+    data = {**values, "runtime": runtime, "name": name, "node": "auto", "storage": "local-lvm",
+            **extra}  # fmt: skip
     response = session.post(f"{base}/apps/{app_id}/deploy", data=data)
     assert re.search(r"/my-apps/\d+$", response.url), response.text[-2000:]
     return settled(session, response.url)
@@ -52,7 +55,40 @@ def settled(session: requests.Session, url: str) -> str:
     raise AssertionError(f"{url} did not finish")
 
 
-def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
+def living_with_an_app(user: requests.Session, base: str, receiver) -> None:
+    """The two-version app: deployed at 18.5, updated to 18.6 (healthy); one named -broken
+    fails its health check after the update and is rolled back; the user's JSON target hears
+    of it all; a backup schedule is saved in Proxmox."""
+    url, received = receiver
+    page = user.get(base + "/account/notifications").text
+    user.post(base + "/account/notifications",
+              data={"target_url": url, "csrf_token": csrf_token_in(page)})  # fmt: skip
+    for name in ("pg", "pg-broken"):
+        page = deployed(user, base, "postgresql", "vm", name, version="18.5")
+        assert "version 18.5" in page
+        form = user.get(page_url(page, base) + "/update").text
+        user.post(page_url(page, base) + "/update",
+                  data={"csrf_token": csrf_token_in(form), "request_key": "f" * 32})  # fmt: skip
+        after = settled(user, page_url(page, base))
+        expected = "version 18.6" if name == "pg" else "Rolled back to 18.5"
+        assert expected in after, after[-2000:]
+    assert [m["title"] for m in received] == [
+        "pg is running", "pg was updated", "pg-broken is running",
+        "pg-broken: the update was rolled back",
+    ]  # fmt: skip
+    app_page = page_url(page, base)
+    schedule = {"schedule": "daily", "keep": "7", "storage": "local", "request_key": "c" * 32,
+                "csrf_token": csrf_token_in(user.get(app_page).text)}  # fmt: skip
+    saved = user.post(app_page + "/backups", data=schedule).text
+    assert "Backups scheduled: Every day at 02:30, keeping 7, on local." in saved
+
+
+def page_url(page: str, base: str) -> str:
+    """The app page's own URL, from the page."""
+    return base + re.search(r'action="(/my-apps/\d+)/delete"', page).group(1)
+
+
+def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path, receiver):
     port, pve_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -109,6 +145,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path):
             assert "Running at 127.77." in page, page[-2000:]
             link = re.search(r'href="(http://127\.77\.[0-9.]+:\d+/)"', page).group(1)
             assert f"<h1>{shown}</h1>" in requests.get(link, timeout=5).text
+        living_with_an_app(user, base, receiver)
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         demo.wait(timeout=30)

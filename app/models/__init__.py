@@ -3,14 +3,16 @@
 - base.py: time as the models keep it (`utcnow`, `aware`) and the shared `Lock`;
 - users.py: `User`, `Quota`, `GuestAssignment`;
 - activity.py: `Task` (`TaskStatus`), `AuditEntry`, `ConsoleSession`;
-- apps.py: `App` (`AppStatus`), `AppStep` (`StepStatus`).
+- apps.py: `App` (`AppStatus`), `AppStep` (`StepStatus`);
+- notifications.py: `NotificationTarget`, `Notification` (the outbox).
 
-Imports among them point one way: base <- users <- activity <- apps.
+Imports among them point one way: base <- users <- activity <- apps; users <- notifications.
 """
 
 from app.models.activity import AuditEntry, ConsoleSession, Task, TaskStatus
 from app.models.apps import APP_NAME_MAX, BUSY, SETTLED, App, AppStatus, AppStep, StepStatus
 from app.models.base import Lock, aware, utcnow
+from app.models.notifications import Notification, NotificationTarget
 from app.models.users import (
     EMAIL_MAX,
     GUEST_NAME_MAX,
@@ -25,6 +27,6 @@ from app.models.users import (
 __all__ = [
     "APP_NAME_MAX", "BUSY", "EMAIL_MAX", "GUEST_NAME_MAX", "ROLES", "SETTLED", "USERNAME_MAX",
     "App", "AppStatus", "AppStep", "AuditEntry", "ConsoleSession", "GuestAssignment", "Lock",
-    "Quota",
-    "StepStatus", "Task", "TaskStatus", "User", "aware", "password_hash_method", "utcnow",
+    "Notification", "NotificationTarget", "Quota", "StepStatus", "Task", "TaskStatus", "User",
+    "aware", "password_hash_method", "utcnow",
 ]  # fmt: skip

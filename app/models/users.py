@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,10 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An admin who wants every user's failures too (app.services.notifications).
+    notify_all_failures: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # Part of every session's id: raising it ends every session the user has (logout, new
     # password, disabled, role changed).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

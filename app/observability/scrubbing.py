@@ -26,6 +26,7 @@ DENYLIST = [
     "new_password",
     "current_password",
     "confirm",
+    "target_url",  # an Apprise URL: it holds tokens (app.services.notifications)
 ]
 DENYLIST_LOWER = frozenset(k.lower() for k in DENYLIST)
 FILTERED = "[Filtered]"

@@ -23,7 +23,7 @@ from app.exceptions import AppServiceError
 from app.extensions import db
 from app.models import BUSY, App, AppStatus, AppStep, StepStatus, utcnow
 from app.proxmox import get_client
-from app.services import audit
+from app.services import audit, notifications
 from app.services.apps import catalog, secret_inputs
 from app.services.apps.deploy import (
     base_template,
@@ -114,6 +114,10 @@ def _deploy(deploy: Deploy) -> None:
         "clone" if app.source_id is not None else "deploy"
     )  # fmt: skip
     app.status, app.sealed_secrets, app.lease_until = AppStatus.RUNNING, None, None
+    link = next((o["value"] for o in app.outputs if o.get("kind") == "url"), app.ip_address)
+    said = app.update_note if action == "update" else f"Running at {link}."
+    notifications.about_app(app, {"update": "updated", "clone": "cloned"}.get(action, "deployed"),
+                            str(said))  # fmt: skip
     audit.record(app.user or "portal", action, teardown.target(app), "done", app.catalog_id)
     db.session.commit()
     observability.breadcrumb("deploy", f"app {app.id} running")

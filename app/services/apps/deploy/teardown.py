@@ -21,7 +21,7 @@ from app.observability import reports
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
 from app.proxmox.cluster import Guest, cluster_resources
-from app.services import audit, ownership
+from app.services import audit, notifications, ownership
 from app.services.apps import schedules
 from app.services.apps.deploy import base_template
 from app.services.apps.deploy.clone import drop_snapshot
@@ -47,6 +47,7 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
     why = f"{message} {note}".strip()
     if app.source_id is not None:
         reference = _tell_the_source(deploy, step, error, why)
+        notifications.about_app(app, "clone-failed", f"{why} (error reference {reference})")
         if not left:  # a clone that failed leaves no App
             _forget(app)
             db.session.commit()
@@ -55,6 +56,7 @@ def fail(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
         audit.record(app.user or "portal", "deploy", target(app), "failed", why)
         reference = report(deploy, step, error)
     app.status, app.error, app.error_reference = AppStatus.FAILED, why, reference  # saved together
+    notifications.about_app(app, "deploy-failed", f"{why} (error reference {reference})")
     app.sealed_secrets, app.guest_left = None, left
     app.lease_until = _next_try() if left else None
     db.session.commit()

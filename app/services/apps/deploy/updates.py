@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import App, AppStatus, AppStep, StepStatus, utcnow
 from app.proxmox import ProxmoxClient
 from app.proxmox import guests as pve_guests
-from app.services import audit
+from app.services import audit, notifications
 from app.services.apps.deploy import compose_vm, guest, steps, teardown
 from app.services.apps.deploy.context import Deploy
 
@@ -101,6 +101,8 @@ def roll_back(deploy: Deploy, step: AppStep | None, error: BaseException) -> Non
     reference = teardown.report(deploy, step, error)
     audit.record(app.user or "portal", "update", teardown.target(app), "failed", note)
     app.update_note, app.error_reference = note, reference
+    event = "rolled-back" if app.status == AppStatus.RUNNING and taken else "update-failed"
+    notifications.about_app(app, event, f"{note} (error reference {reference})")
     app.snapshot_expires = utcnow() + timedelta(
         days=float(current_app.config["UPDATE_SNAPSHOT_DAYS"])
     )

@@ -1,0 +1,3 @@
+"""The notification tests deploy apps: the deploy tests' booting cluster."""
+
+from tests.deploys.conftest import pve  # noqa: F401 - the fixture

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 from app import jobs
 from app.exceptions import AppServiceError
 from app.extensions import db
+from app.guests.forms import ActionForm
 from app.services import notifications
 from app.validation import PortalForm
 
@@ -23,7 +24,7 @@ class TargetForm(PortalForm):
     )  # fmt: skip
 
 
-class AllFailuresForm(PortalForm):
+class AllFailuresForm(ActionForm):
     all_failures = BooleanField("Tell me of every user's failed deploys, clones and updates")
 
 
@@ -45,6 +46,7 @@ def index():
     page = render_template(
         "notify/index.html", form=form, everyone=everyone,
         targets=notifications.targets(current_user), failing=notifications.FAILING,
+        action=ActionForm(),
     )  # fmt: skip
     return page, status
 
@@ -54,7 +56,7 @@ def index():
 def test(target_id: int):
     """A test message to one target, sent by the worker."""
     target = notifications.own_target(current_user, target_id)
-    if PortalForm().validate():
+    if ActionForm().validate():
         said = "If you read this, the portal can reach you here."
         notifications.emit(current_user, "test", notifications.TITLES["test"], said, target.id)
         db.session.commit()
@@ -67,7 +69,8 @@ def test(target_id: int):
 @login_required
 def delete(target_id: int):
     """Remove one target (what was not sent to it yet goes too)."""
-    if PortalForm().validate():
+    notifications.own_target(current_user, target_id)
+    if ActionForm().validate():
         notifications.remove_target(current_user, target_id)
         flash("Removed.", "success")
     return redirect(url_for("notify.index"))

@@ -30,7 +30,7 @@ def test_a_target_is_kept_sealed_shown_masked_and_gets_the_apps_events(app, pve,
         stored = json.dumps([list(db.session.execute(text("SELECT * FROM notification_targets")))],
                             default=str)  # fmt: skip
     assert "s3cret-token-42" not in stored
-    client.post("/account/notifications/1/test")
+    client.post("/account/notifications/1/test", data={"request_key": "a" * 32})
     assert titles(received) == ["A test from the Proxmox portal"]
     client.post("/apps/postgresql/deploy", data=OLD)  # 18.5, in a VM
     assert titles(received)[-1] == "db is running"
@@ -44,7 +44,8 @@ def test_a_rolled_back_update_is_told_to_its_owner_and_to_admins_who_asked(app, 
     url, received = receiver
     admin = log_in(app, "alice", "admin")
     admin.post("/account/notifications", data={"target_url": url})
-    admin.post("/account/notifications/all-failures", data={"all_failures": "y"})
+    admin.post("/account/notifications/all-failures",
+               data={"all_failures": "y", "request_key": "a" * 32})  # fmt: skip
     client = log_in(app, "bob", "user")
     client.post("/apps/postgresql/deploy", data=OLD)
     [row] = apps_in(app)
@@ -93,5 +94,6 @@ def test_only_its_owner_tests_or_removes_a_target(app, pve, receiver):
     url, _ = receiver
     log_in(app, "bob", "user").post("/account/notifications", data={"target_url": url})
     carol = log_in(app, "carol", "user")
-    assert carol.post("/account/notifications/1/test").status_code == 404
-    assert carol.post("/account/notifications/1/delete").status_code == 404
+    key = {"request_key": "b" * 32}
+    assert carol.post("/account/notifications/1/test", data=key).status_code == 404
+    assert carol.post("/account/notifications/1/delete", data=key).status_code == 404

@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import App, AuditEntry, GuestAssignment, Quota, Task, User
+from app.services import notifications
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, signed_in
 from tests.guests.conftest import CT_CONFIG, VM_CONFIG, last_task, press
 
@@ -31,6 +32,7 @@ class World:
     admin_task: int  # on VM 101, not bob's
     bob_task: int  # on bob's CT 201
     admin_app: int  # an app of alice's: VM 101
+    admin_target: int  # a notification target of alice's
 
     def sample(self, name: str) -> str:
         """A valid value for a URL variable."""
@@ -47,6 +49,7 @@ class World:
                 "filename": "css/portal.css",
                 "app_id": "postgresql",
                 "deployed_id": self.admin_app,
+                "target_id": self.admin_target,
                 "kind": "screen",
             }[name]
         )
@@ -62,7 +65,17 @@ def world(app, pve, accounts) -> World:
     admin_task = last_task(app).id
     press(signed_in(app, "bob", USER_PASSWORD), "/guests/pve1/lxc/201/power/reboot")
     bob_task = last_task(app).id
-    return World(_id(app, "alice"), _id(app, "bob"), admin_task, bob_task, _app_of(app, "alice"))
+    return World(
+        _id(app, "alice"), _id(app, "bob"), admin_task, bob_task, _app_of(app, "alice"),
+        _target_of(app, "alice"),
+    )  # fmt: skip
+
+
+def _target_of(app, username: str) -> int:
+    """A notification target of username's (a webhook nobody listens to)."""
+    with app.app_context():
+        user = db.session.get(User, _id(app, username))
+        return notifications.add_target(user, "json://127.0.0.1:9/hook").id
 
 
 def _app_of(app, username: str) -> int:

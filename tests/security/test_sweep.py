@@ -53,6 +53,10 @@ PROTECTION = {
     "myapps.update": "login",
     "myapps.schedule": "login",
     "myapps.app_logs": "login",
+    "notify.index": "login",
+    "notify.test": "login",
+    "notify.delete": "login",
+    "notify.all_failures": "login",
     "admin.user_list": "admin",
     "admin.user_create": "admin",
     "admin.user_role": "admin",
@@ -66,7 +70,7 @@ OTHERS = {
     "guests.show", "guests.power", "guests.delete", "guests.create_snapshot",
     "guests.snapshot_operation", "guests.backups", "tasks.show", "tasks.progress",
     "myapps.show", "myapps.delete", "myapps.clone", "myapps.secrets", "myapps.update",
-    "myapps.schedule", "myapps.app_logs", "guests.configure",
+    "myapps.schedule", "myapps.app_logs", "notify.test", "notify.delete", "guests.configure",
     "guests.backup_action",
     "guests.ip_addresses", "console.screen", "console.terminal",
 }  # fmt: skip
@@ -79,7 +83,7 @@ FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "r
               "confirm_name", "name", "description", "with_ram", "storage", "mode", "compress",
               "user_id", "node", "cores", "memory", "disk", "keep_on_failure",
               "input_postgres_user", "input_ssh_key", "runtime", "onboot", "tags", "digest",
-              "schedule", "keep", "version",
+              "schedule", "keep", "version", "target_url", "all_failures",
               "was_cores",
               "was_memory", "was_disk", "was_description", "was_onboot", "was_tags",
               "guests", "volid", "operation")  # fmt: skip

@@ -19,6 +19,7 @@ from app import config as settings
 from app.exceptions import ProxmoxError
 from app.proxmox import get_client
 from app.services import notifications, tasks
+from app.services.apps import schedules
 from app.services.apps.deploy import runner, updates
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,17 @@ def expire_update_snapshots() -> None:
             updates.expire_snapshots(get_client())
         except ProxmoxError as error:
             log.warning("Snapshot expiry skipped this hour: %s", error.message)
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def look_for_failed_backups() -> None:
+    """Every 10 minutes: tell apps' owners of their scheduled backups that failed (and send)."""
+    with _the_flask_app().app_context():
+        try:
+            if schedules.check_failed_backups(get_client()):
+                notifications.send_pending()
+        except ProxmoxError as error:
+            log.warning("Backup check skipped: %s", error.message)
 
 
 @huey.on_startup()

@@ -92,6 +92,7 @@ class App(Model):
     backup_schedule: Mapped[str | None] = mapped_column(String(64))
     backup_keep: Mapped[int | None] = mapped_column(Integer)
     backup_storage: Mapped[str | None] = mapped_column(String(64))
+    backups_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A failed deploy's half-made guest that could not be removed: the reconciler tries
     # again (after each lease) until it is gone (app.services.apps.deploy.teardown).
     guest_left: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -103,6 +103,7 @@ TITLES = {
     "updated": "{name} was updated", "deploy-failed": "{name}: the deploy failed",
     "clone-failed": "{name}: the clone failed", "rolled-back": "{name}: the update was rolled back",
     "update-failed": "{name}: the update failed", "test": "A test from the Proxmox portal",
+    "backup-failed": "{name}: a scheduled backup failed",
 }  # fmt: skip
 
 

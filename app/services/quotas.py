@@ -92,17 +92,21 @@ def applies_to(user: User) -> bool:
     return not user.is_admin and any(v is not None for v in limits_of(user).values())
 
 
+ALMOST = 0.9  # the share of a quota that is worth a word to its user
+
+
 def check(
     user: User, adds: dict[str, int], operation: str, resources: ClusterResources | None = None
-) -> None:
+) -> list[str]:
     """QuotaExceeded if adding `adds` (guests, cores, memory MiB, disk GiB) to what user owns
     and has in flight goes over a limit; nothing to check for admins or users without a
     quota. Pass the cluster the caller already has, or it is fetched (one call) — never under
-    a lock: fetch it first."""
+    a lock: fetch it first. Returns, in words, the quotas this brings to 90 % or more."""
     limits = limits_of(user)
     if user.is_admin or all(limits[name] is None for name in adds):
-        return
+        return []
     now = usage(user, resources)
+    almost = []
     for name in RESOURCES:
         limit = limits[name]
         if limit is None or not adds.get(name):
@@ -116,6 +120,9 @@ def check(
                 details={"quota": name, "limit": limit, "requested": total,
                          "over_by": total - limit, "operation": operation},
             )  # fmt: skip
+        if now.used[name] < ALMOST * limit <= total:
+            almost.append(f"{total} of {limit} {UNITS[name]}")
+    return almost
 
 
 def set_limits(acting: User, user: User, limits: dict[str, int | None]) -> None:

@@ -5,6 +5,7 @@ after each job; a failing target never fails a deploy and is marked as failing."
 from __future__ import annotations
 
 import json
+import time
 
 from sqlalchemy import text
 
@@ -97,3 +98,51 @@ def test_only_its_owner_tests_or_removes_a_target(app, pve, receiver):
     key = {"request_key": "b" * 32}
     assert carol.post("/account/notifications/1/test", data=key).status_code == 404
     assert carol.post("/account/notifications/1/delete", data=key).status_code == 404
+
+
+def test_a_deploy_that_takes_a_quota_to_90_percent_says_so(app, pve, receiver):
+    from tests.deploys.test_quotas import set_quota
+
+    url, received = receiver
+    client = log_in(app, "bob", "user")
+    client.post("/account/notifications", data={"target_url": url})
+    set_quota(app, "bob", guests=10, memory=2200)
+    client.post("/apps/code-server/deploy", data={**CODE_SERVER_FORM, "request_key": "a" * 32})
+    assert "Your quota is almost used" in titles(received)
+    said = next(m["message"] for m in received if m["title"] == "Your quota is almost used")
+    assert "2048 of 2200 MiB of memory" in said
+
+
+def test_a_scheduled_backup_that_failed_is_told_once(app, pve, receiver):
+    from app.proxmox import get_client
+    from app.services.apps import schedules
+
+    url, received = receiver
+    client = log_in(app, "bob", "user")
+    client.post("/account/notifications", data={"target_url": url})
+    client.post("/apps/code-server/deploy", data={**CODE_SERVER_FORM, "request_key": "a" * 32})
+    [row] = apps_in(app)
+    form = {"schedule": "daily", "keep": "3", "storage": "local", "request_key": "b" * 32}
+    client.post("/my-apps/1/backups", data=form)
+    with app.app_context():
+        assert schedules.check_failed_backups(get_client()) == 0  # nothing failed yet
+        failed_backup(pve, row.node, row.vmid)  # Proxmox ran the job; it failed
+        assert schedules.check_failed_backups(get_client()) == 1
+        assert schedules.check_failed_backups(get_client()) == 0  # told once
+        notifications.send_pending()
+    assert titles(received)[-1] == "editor: a scheduled backup failed"
+    assert "job errors" in received[-1]["message"]
+
+
+def failed_backup(pve, node: str, vmid: int) -> None:
+    """A vzdump task that ended in error a moment ago, as the fake keeps its tasks (fakepve
+    has no scheduler to run a backup job by itself)."""
+    now = int(time.time())
+    upid = f"UPID:{node}:0000ABCD:00000001:{now - 30:08X}:vzdump:{vmid}:root@pam:"
+    record = {
+        "upid": upid, "node": node, "pid": 43981, "pstart": 1, "starttime": now - 30,
+        "type": "vzdump", "id": str(vmid), "user": "root@pam", "status": "stopped",
+        "exitstatus": "job errors", "endtime": now, "log": ["TASK ERROR: job errors"],
+    }  # fmt: skip
+    pve.tasks[upid] = record
+    pve.tasklog.append(record)

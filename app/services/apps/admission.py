@@ -28,15 +28,16 @@ class TooManyDeploys(AppServiceError):
 
 def admit(
     user: User, name: str, adds: dict[str, int], operation: str, resources: ClusterResources
-) -> None:
+) -> list[str]:
     """Take locks.STARTS and check the name, the user's deploy limits and quota (against
-    `resources`, fetched before); on a refusal the lock is released and it is raised."""
+    `resources`, fetched before); on a refusal the lock is released and it is raised. The
+    quotas it brings to 90 % or more, in words."""
     locks.hold(locks.STARTS)
     try:
         if placement.name_taken(resources, name):
             raise NameTaken(f"The name {name} is taken; choose another.")
         _within_limits(user)
-        quotas.check(user, adds, operation, resources)
+        return quotas.check(user, adds, operation, resources)
     except Exception:
         db.session.rollback()
         raise

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import SETTLED, App, AppStatus, StepStatus, User
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, cluster_resources
-from app.services import audit, ownership
+from app.services import audit, notifications, ownership
 from app.services import tasks as task_service
 from app.services.apps import admission, catalog, secret_inputs
 from app.services.apps.deploy.plans import clone_plan, deploy_plan
@@ -64,7 +64,7 @@ def start(
     if existing is not None:
         return existing
     adds = {"guests": 1, "cores": wanted.cores, "memory": wanted.memory, "disk": wanted.disk}
-    admission.admit(user, wanted.name, adds, operation, resources)
+    almost = admission.admit(user, wanted.name, adds, operation, resources)
     if (existing := started_by(user, request_key)) is not None:  # the same form, just before
         db.session.rollback()
         return existing
@@ -82,6 +82,7 @@ def start(
     )  # fmt: skip
     db.session.add(app)
     audit.record(user, "deploy", f"{entry.id} {wanted.name} on {wanted.node}", "started")
+    _tell_of_quota(user, almost)
     db.session.commit()
     queue(app.id)  # after the commit: the worker must find the row
     return app
@@ -102,7 +103,7 @@ def clone(
             f"{source.name} is {source.status}: only a running or stopped app can be cloned."
         )
     adds = {"guests": 1, "cores": size.cores, "memory": size.memory, "disk": size.disk}
-    admission.admit(user, name, adds, "clone", resources)
+    almost = admission.admit(user, name, adds, "clone", resources)
     if (existing := started_by(user, request_key)) is not None:
         db.session.rollback()
         return existing
@@ -117,9 +118,17 @@ def clone(
     source.clone_error = None
     db.session.add(app)
     audit.record(user, "clone", f"{source.catalog_id} {source.name} to {name} on {node}", "started")
+    _tell_of_quota(user, almost)
     db.session.commit()
     queue(app.id)
     return app
+
+
+def _tell_of_quota(user: User, almost: list[str]) -> None:
+    """A word to the user when this deploy or clone takes a quota to 90 % or more."""
+    if almost:
+        notifications.emit(user, "quota-almost", "Your quota is almost used",
+                           f"With this, you use {'; '.join(almost)}.")  # fmt: skip
 
 
 def what_runs(entry: CatalogEntry, version: str | None) -> dict:

@@ -1,15 +1,21 @@
 """An app's scheduled backups, run by Proxmox's own scheduler: one backup job per app
 (`/cluster/backup`, id `portal-app-<id>`) for its guest, with a schedule, a storage and how
-many backups to keep. The portal keeps what it asked for on the app, to show it."""
+many backups to keep. The portal keeps what it asked for on the app, to show it, and tells
+the owner of each backup that failed (read from Proxmox's task list by the worker)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
 from app.exceptions import AppServiceError, ProxmoxError
 from app.extensions import db
-from app.models import SETTLED, App, User
+from app.models import SETTLED, App, User, aware, utcnow
+from app.proxmox import ProxmoxClient, get_client
 from app.proxmox import deploys as pve
-from app.proxmox import get_client
-from app.services import audit
+from app.proxmox import guests as pve_guests
+from app.services import audit, notifications
 
 # What the form offers: a name, and Proxmox's calendar event for it.
 SCHEDULES = {
@@ -60,3 +66,23 @@ def remove(user: User | str, app: App) -> None:
     app.backup_schedule = app.backup_keep = app.backup_storage = None
     audit.record(user, "backup-schedule", f"{app.catalog_id} {app.name}", "done", "removed")
     db.session.commit()
+
+
+def check_failed_backups(client: ProxmoxClient) -> int:
+    """Tell the owners of apps with scheduled backups of each backup task that failed since
+    the last look (each guest's recent tasks, one call per app); how many were told."""
+    query = select(App).where(App.backup_schedule.is_not(None), App.status.in_(SETTLED))
+    told, floor = 0, int(utcnow().timestamp()) - 1  # a second back: task times are whole
+    for app in db.session.scalars(query).all():
+        since = int(aware(app.backups_checked_at).timestamp()) if app.backups_checked_at else floor
+        latest = max(since, floor) if app.backups_checked_at else since
+        for task in pve_guests.recent_tasks(client, app.node, int(app.vmid or 0), limit=20):
+            ended, status = int(task.get("endtime") or 0), str(task.get("status") or "")
+            failed = status not in ("", "OK", "running") and not status.startswith("WARNINGS")
+            if task.get("type") == "vzdump" and failed and ended > since:
+                said = f"The backup task ended with: {status} ({task.get('upid')})."
+                told += notifications.about_app(app, "backup-failed", said)
+                latest = max(latest, ended)  # one guest's backups never end in the same second
+        app.backups_checked_at = datetime.fromtimestamp(latest, UTC)
+    db.session.commit()
+    return told

@@ -1,12 +1,14 @@
 """Catalog views: the list of apps (category filter, search), one app's page, its deploy form."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import jobs
 from app.apps.forms import INPUT_PREFIX, deploy_form, show_refusal
+from app.auth.session import admin_required
 from app.exceptions import AppServiceError
-from app.services.apps import catalog, deploys, placement
+from app.guests.forms import ActionForm
+from app.services.apps import catalog, deploys, placement, updating
 from app.validation import MAX_ID, int_arg
 
 bp = Blueprint("apps", __name__)
@@ -44,7 +46,24 @@ def show(app_id: str):
     entry = catalog.get(app_id)
     resources = deploys.cluster_now()
     where = {runtime: catalog.availability(entry, runtime, resources) for runtime in entry.runtimes}
-    return render_template("apps/show.html", entry=entry, where=where)
+    outdated = updating.outdated(entry) if current_user.is_admin and entry.compose else []
+    return render_template(
+        "apps/show.html", entry=entry, where=where, outdated=outdated, form=ActionForm()
+    )
+
+
+@bp.post("/apps/<app_id>/update-all")
+@admin_required
+def update_all(app_id: str):
+    """Update every running app of this entry that runs an older version (each its own job)."""
+    entry = catalog.get(app_id)
+    if ActionForm().validate():
+        started, left = updating.start_all(current_user, entry, jobs.run_app)
+        flash(f"Updating {started} app{'' if started == 1 else 's'} to {entry.version}.", "success")
+        if left:
+            flash(f"Left for their owners (the new version asks for more): {', '.join(left)}.",
+                  "info")  # fmt: skip
+    return redirect(url_for("apps.show", app_id=entry.id))
 
 
 @bp.route("/apps/<app_id>/deploy", methods=["GET", "POST"])

@@ -121,3 +121,22 @@ def test_an_oci_container_is_not_updated_in_place_yet(app, pve):
         True
     )
     assert apps_in(app)[0].version == "18.5"
+
+
+def test_an_admin_updates_every_app_of_an_entry_at_once(app, pve):
+    bob = log_in(app, "bob", "user")
+    for number in range(2):
+        data = {**OLD, "name": f"db{number}", "request_key": f"{number}" * 32}
+        assert bob.post("/apps/postgresql/deploy", data=data).status_code == 302
+    admin = log_in(app, "alice", "admin")
+    page = admin.get("/apps/postgresql").get_data(as_text=True)
+    assert "2 apps of PostgreSQL run an older version (db0, db1)" in page
+    assert "Update all to 18.6" not in bob.get("/apps/postgresql").get_data(as_text=True)
+    response = admin.post("/apps/postgresql/update-all", data={"request_key": "c" * 32})
+    assert "Updating 2 apps to 18.6" in admin.get(response.location).get_data(as_text=True)
+    assert [(row.version, row.status) for row in apps_in(app)] == [("18.6", "running")] * 2
+    assert all(row.update_snapshot in pve.vm(row.vmid).snapshots for row in apps_in(app))
+    assert bob.post("/apps/postgresql/update-all", data={"request_key": "d" * 32}).status_code in (
+        403,
+        404,
+    )

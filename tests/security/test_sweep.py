@@ -63,6 +63,7 @@ PROTECTION = {
     "admin.user_active": "admin",
     "admin.user_show": "admin",
     "admin.base_template": "admin",
+    "apps.update_all": "admin",
 }
 # Routes of VM 101, of the admin's task on it and of the admin's app: a plain user who does
 # not own them gets 404.

@@ -3,6 +3,8 @@ changes, and starting the update (a job: app.services.apps.deploy.updates runs i
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.catalog import CatalogEntry, compose
 from app.exceptions import AppServiceError
 from app.extensions import db
@@ -60,3 +62,25 @@ def start(user: User, app: App, entry: CatalogEntry, values: dict, queue: Queue)
     audit.record(user, "update", f"{app.catalog_id} {app.name} to {entry.version}", "started")
     db.session.commit()
     queue(app.id)
+
+
+def outdated(entry: CatalogEntry) -> list[App]:
+    """Every running app of this entry on an older version, in a VM (what "update all" takes)."""
+    query = select(App).where(
+        App.catalog_id == entry.id, App.status == AppStatus.RUNNING, App.guest_type == "qemu",
+        App.version.is_not(None), App.version != entry.version,
+    )  # fmt: skip
+    return list(db.session.scalars(query.order_by(App.id)))
+
+
+def start_all(user: User, entry: CatalogEntry, queue: Queue) -> tuple[int, list[str]]:
+    """An admin's update of every outdated app of entry, each its own job (and its own
+    rollback); apps whose new version asks for new inputs are left for their owners."""
+    started, left = 0, []
+    for app in outdated(entry):
+        if new_inputs(app, entry):
+            left.append(app.name)
+            continue
+        start(user, app, entry, {}, queue)
+        started += 1
+    return started, left

@@ -27,7 +27,7 @@ from fakepve.lxc import format_size, parse_size
 from fakepve.model import PveError
 from fakepve.server import FORMATS, USER
 
-from scripts import demo_apps, demo_vnc
+from scripts import demo_apps, demo_vnc, demo_volumes
 
 # PVE 9's built-in PVEAuditor role: what `--read-only` grants the portal's token.
 AUDITOR = ("Datastore.Audit", "Mapping.Audit", "Pool.Audit", "SDN.Audit", "Sys.Audit",
@@ -148,6 +148,9 @@ class DemoPve(FakePve):
         log = [f"pulling {reference} to {storage}:{volname}"]
         return await self.task(node, "ocipull", storage, user, body, lock=False, log=log)
 
+    async def _move_volume(self, values, user):
+        return await demo_volumes.move_volume(self, values, user)
+
     async def _lxc_create(self, user, v):
         """A container from a pulled OCI image gets what PVE maps from the image: its
         environment, entrypoint and console mode."""
@@ -176,8 +179,12 @@ class DemoPve(FakePve):
         return interfaces
 
     async def _answer_as_app(self, ct, address: str) -> None:
-        """An app's OCI container answers on its health port once it has its address."""
-        if str(ct.config.get("cmode")) == "console":
+        """An app's OCI container answers on its health port once it has its address (an
+        app named ...-broken not once updated: the demo's rollback)."""
+        updated = getattr(ct, "demo_data_from", None) is not None
+        if str(ct.config.get("cmode")) == "console" and not (
+            updated and str(ct.config.get("hostname", "")).endswith("-broken")
+        ):
             port = (demo_apps.catalog_app(ct.config.get("tags")).get("health") or {}).get("port")
             if port:
                 await self.responders.serve(address, int(port), ct.vmid)
@@ -212,6 +219,7 @@ class DemoPve(FakePve):
             ("POST", "/nodes/{node}/vzdump", self._vzdump),
             ("PUT", "/nodes/{node}/qemu/{vmid}/resize", self._qm_resize),
             ("POST", "/nodes/{node}/storage/{storage}/oci-registry-pull", self._oci_pull),
+            ("POST", "/nodes/{node}/lxc/{vmid}/move_volume", self._move_volume),
             ("GET", "/nodes/{node}/status", self._node_status),
             ("GET", "/cluster/backup", self._backup_jobs),
             ("POST", "/cluster/backup", self._backup_job_create),

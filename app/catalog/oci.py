@@ -91,6 +91,17 @@ def fill(value: str, values: dict[str, str]) -> str:
     return VARIABLE.sub(one, value)
 
 
+def variables_in(environment: dict[str, str], env: dict[str, str]) -> dict[str, str]:
+    """The variables a container's env holds: those the image's environment passes whole,
+    as `NAME: ${VARIABLE}` (what an update needs to keep generated secrets)."""
+    found = {}
+    for name, value in environment.items():
+        whole = re.fullmatch(r"\$\{(\w+)\}|\$(\w+)", value)
+        if whole and name in env:
+            found[whole.group(1) or whole.group(2)] = env[name]
+    return found
+
+
 def _named_volumes(service: dict) -> list[str]:
     """The container paths of the service's named volumes (not bind mounts)."""
     paths = []

@@ -82,12 +82,17 @@ class App(Model):
     # What runs: the catalog version and the images of its Compose file (None: a plain VM).
     version: Mapped[str | None] = mapped_column(String(40))
     images: Mapped[list | None] = mapped_column(JSON)
-    # An update (app.services.apps.deploy.update): the version it goes to while it runs, the
+    # An update (app.services.apps.deploy.updates): the version it goes to while it runs, the
     # snapshot taken before it (kept until snapshot_expires), and what the last one did.
     update_to: Mapped[str | None] = mapped_column(String(40))
     update_snapshot: Mapped[str | None] = mapped_column(String(40))
     snapshot_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     update_note: Mapped[str | None] = mapped_column(Text)
+    # An OCI container's update makes a new container (deploy/updates_oci.py): the old one,
+    # kept stopped to roll back to (until snapshot_expires), and the temporary clone of it
+    # whose data volume the new one takes.
+    previous_vmid: Mapped[int | None] = mapped_column(Integer)
+    data_copy_vmid: Mapped[int | None] = mapped_column(Integer)
     # Scheduled backups: a Proxmox backup job (app.services.apps.schedules) with these.
     backup_schedule: Mapped[str | None] = mapped_column(String(64))
     backup_keep: Mapped[int | None] = mapped_column(Integer)

@@ -31,6 +31,24 @@ def create_container(client: ProxmoxClient, node: str, vmid: int, settings: dict
     return client.request("POST", f"nodes/{node}/lxc", vmid=vmid, **settings)
 
 
+def clone_container(
+    client: ProxmoxClient, node: str, vmid: int, newid: int, hostname: str, storage: str
+) -> str:
+    """POST a full clone of a (stopped) container on its node; returns the UPID."""
+    path = f"nodes/{node}/lxc/{int(vmid)}/clone"
+    return client.request("POST", path, newid=newid, hostname=hostname, full=1, storage=storage)
+
+
+def give_volume(client: ProxmoxClient, node: str, vmid: int, volume: str, target_vmid: int) -> str:
+    """POST move_volume with target-vmid: container vmid's mount point `volume` becomes the
+    same mount point of target_vmid (both stopped, on one node; PVE refuses a volume that a
+    snapshot holds). Returns the UPID."""
+    path = f"nodes/{node}/lxc/{int(vmid)}/move_volume"
+    return client.request(
+        "POST", path, volume=volume, **{"target-vmid": target_vmid, "target-volume": volume}
+    )
+
+
 def set_config(client: ProxmoxClient, node: str, guest_type: str, vmid: int, **values: Any):
     """PUT config (synchronous for both guest types)."""
     if "sshkeys" in values:

@@ -2,8 +2,9 @@
 deploy, clone or restore of the portal holds and has not made yet.
 
 /cluster/nextid reserves nothing, so two requests at once are offered the same id. The
-portal's own rows hold the ids it will use — a deploying app's `vmid`, a running restore's
-task — and a VMID is checked against them and written under locks.STARTS, in one step.
+portal's own rows hold the ids it will use — a deploying or updating app's `vmid` and its
+update's data copy, a running restore's task — and a VMID is checked against them and
+written under locks.STARTS, in one step.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ TRIES = 50
 
 
 def held() -> set[int]:
-    """The VMIDs the portal's work in flight holds (deploys and clones, restores as new)."""
-    apps = select(App.vmid).where(App.status == AppStatus.DEPLOYING, App.vmid.is_not(None))
+    """The VMIDs the portal's work in flight holds (deploys, clones, updates, restores)."""
+    making = (AppStatus.DEPLOYING, AppStatus.UPDATING)
+    apps = select(App.vmid).where(App.status.in_(making), App.vmid.is_not(None))
+    copies = select(App.data_copy_vmid).where(App.data_copy_vmid.is_not(None))
     restores = select(Task.vmid).where(
         Task.action == "restore-new", Task.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING))
     )
-    return {int(v or 0) for v in db.session.scalars(apps.union(restores))}
+    return {int(v or 0) for v in db.session.scalars(apps.union(copies, restores))}
 
 
 def claim(client: ProxmoxClient, hold: Callable[[int], T]) -> T:

@@ -111,18 +111,6 @@ def test_the_snapshot_of_an_update_goes_when_its_days_are_up(app, pve):
     assert row.update_snapshot is None and row.snapshot_expires is None
 
 
-def test_an_oci_container_is_not_updated_in_place_yet(app, pve):
-    client = log_in(app, "bob", "user")
-    data = {**OLD, "runtime": "oci"}
-    assert client.post("/apps/postgresql/deploy", data=data).status_code == 302
-    page = client.post("/my-apps/1/update", data={"request_key": "b" * 32})
-    assert page.status_code == 400
-    assert "Updating an app that runs as an OCI container is not possible yet" in page.get_data(
-        True
-    )
-    assert apps_in(app)[0].version == "18.5"
-
-
 def test_an_admin_updates_every_app_of_an_entry_at_once(app, pve):
     bob = log_in(app, "bob", "user")
     for number in range(2):

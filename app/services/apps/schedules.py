@@ -54,6 +54,13 @@ def set_schedule(user: User, app: App, schedule: str, keep: int, storage: str) -
     db.session.commit()
 
 
+def follow(app: App) -> None:
+    """Point the app's backup job at its guest as it is now (an update of an OCI container
+    app made a new one); ProxmoxError when Proxmox refuses."""
+    if app.backup_schedule is not None and app.vmid is not None:
+        pve.save_backup_job(get_client(), job_id(app), True, vmid=str(app.vmid))
+
+
 def remove(user: User | str, app: App) -> None:
     """Delete the app's backup job (one already gone counts as deleted)."""
     if app.backup_schedule is None:

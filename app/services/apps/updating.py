@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.catalog import CatalogEntry, compose
+from app.catalog import CatalogEntry, compose, oci
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.models import App, AppStatus, User
@@ -44,19 +44,15 @@ def new_inputs(app: App, entry: CatalogEntry) -> list:
 
 def start(user: User, app: App, entry: CatalogEntry, values: dict, queue: Queue) -> None:
     """Record the update of app to entry's version, with values of its new inputs, and
-    queue it. Only a running Compose app in a VM can be updated."""
+    queue it. Only a running app can be updated."""
     if app.status != AppStatus.RUNNING:
         raise AppServiceError(f"{app.name} is {app.status}: start it first, then update it.")
-    if app.guest_type != "qemu":
-        raise AppServiceError(
-            "Updating an app that runs as an OCI container is not possible yet: deploy the new "
-            "version beside it."
-        )
     typed = {k: str(v) for k, v in values.items() if k in entry.secret_names() and v}
     app.inputs = {**app.inputs, **{k: v for k, v in values.items() if k not in typed}}
     app.sealed_secrets = secret_inputs.seal(typed)
     app.steps.clear()  # the page now follows the update
-    app.steps.extend(update_plan())
+    with_data = app.guest_type == "lxc" and oci.image_of(entry.compose or "").data_path
+    app.steps.extend(update_plan(app.guest_type, bool(with_data)))
     app.status, app.update_to, app.attempts = AppStatus.UPDATING, entry.version, 0
     app.lease_until, app.error, app.error_reference, app.update_note = None, None, None, None
     audit.record(user, "update", f"{app.catalog_id} {app.name} to {entry.version}", "started")
@@ -65,9 +61,9 @@ def start(user: User, app: App, entry: CatalogEntry, values: dict, queue: Queue)
 
 
 def outdated(entry: CatalogEntry) -> list[App]:
-    """Every running app of this entry on an older version, in a VM (what "update all" takes)."""
+    """Every running app of this entry on an older version (what "update all" takes)."""
     query = select(App).where(
-        App.catalog_id == entry.id, App.status == AppStatus.RUNNING, App.guest_type == "qemu",
+        App.catalog_id == entry.id, App.status == AppStatus.RUNNING,
         App.version.is_not(None), App.version != entry.version,
     )  # fmt: skip
     return list(db.session.scalars(query.order_by(App.id)))

@@ -57,6 +57,19 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "VM.PowerMgmt",
     ),
     "deploy": ("VM.Allocate", "Datastore.AllocateSpace", "VM.PowerMgmt"),  # a container clone
+    # An update: a VM is snapshotted (and maybe rolled back) and its agent runs Compose; an
+    # OCI container app gets a new container, from a full clone of the old one's data.
+    "update_vm": ("VM.Snapshot", "VM.PowerMgmt", "VM.GuestAgent.Unrestricted|VM.Monitor"),
+    "update_oci": (
+        "VM.Allocate",
+        "VM.Clone",
+        "VM.Config.Disk",
+        "VM.Config.Options",
+        "Datastore.AllocateSpace",
+        "Datastore.AllocateTemplate",
+        "Sys.AccessNetwork",
+        "VM.PowerMgmt",
+    ),
     # The base template: download its image and upload a seed ISO (templates), make the VM.
     "base_template": (
         "VM.Allocate",

@@ -74,6 +74,16 @@ def pull(deploy: Deploy, step: AppStep) -> None:
 
 def create(deploy: Deploy, step: AppStep) -> None:
     """The container, from the pulled image: its data on mp0, DHCP on the deploy bridge."""
+    settings = container_settings(deploy)
+    claim_and_create(
+        deploy, step, "create",
+        lambda vmid: pve.create_container(deploy.client, deploy.app.node, vmid, settings),
+    )  # fmt: skip
+
+
+def container_settings(deploy: Deploy, with_data: bool = True) -> dict:
+    """How the app's container is created from its pulled image; the data volume (mp0, at
+    the image's data path) is left out for an update, which brings the old one's."""
     app, wanted = deploy.app, image(deploy)
     storage = template_storage(deploy)
     volume = pulled_volume(deploy, storage)
@@ -86,26 +96,42 @@ def create(deploy: Deploy, step: AppStep) -> None:
         "net0": f"name=eth0,bridge={current_app.config['DEPLOY_BRIDGE']},ip=dhcp",
         "unprivileged": 1,
     }  # fmt: skip
-    if wanted.data_path:
+    if wanted.data_path and with_data:
         settings["mp0"] = f"{app.storage}:{max(1, app.disk - rootfs)},mp={wanted.data_path}"
-    claim_and_create(
-        deploy, step, "create",
-        lambda vmid: pve.create_container(deploy.client, app.node, vmid, settings),
-    )  # fmt: skip
+    return settings
 
 
 def environment(deploy: Deploy, image_env: str) -> str:
-    """The container's `env` (NUL-separated KEY=value): the image's, then the app's."""
-    values = compose_vm.environment(deploy, _generated(deploy))
-    merged = dict(item.partition("=")[::2] for item in image_env.split("\0") if "=" in item)
+    """The container's `env` (NUL-separated KEY=value): the image's, then the app's. An
+    update keeps the generated and typed secrets of the container it replaces."""
+    kept = _previous_variables(deploy)
+    values = compose_vm.environment(deploy, _generated(deploy, kept), kept)
+    merged = _env_items(image_env)
     for name, value in image(deploy).environment.items():
         merged[name] = oci.fill(value, values)
     return "\0".join(f"{name}={value}" for name, value in merged.items())
 
 
-def _generated(deploy: Deploy) -> dict[str, str]:
+def _env_items(env: str) -> dict[str, str]:
+    return dict(item.partition("=")[::2] for item in env.split("\0") if "=" in item)
+
+
+def _previous_variables(deploy: Deploy) -> dict[str, str]:
+    """The Compose variables the container an update replaces was given (empty otherwise);
+    its secrets are blanked in anything shown from now on."""
+    app = deploy.app
+    if app.previous_vmid is None:
+        return {}
+    config = pve_guests.config(deploy.client, app.node, "lxc", app.previous_vmid)
+    kept = oci.variables_in(image(deploy).environment, _env_items(str(config.get("env") or "")))
+    secret = {i.variable for i in deploy.catalog.inputs if i.is_secret}
+    deploy.add_secrets({name: value for name, value in kept.items() if name in secret})
+    return kept
+
+
+def _generated(deploy: Deploy, kept: dict[str, str]) -> dict[str, str]:
     items = [i for i in deploy.catalog.inputs if i.type == "generated"]
-    found = {i.variable: compose_vm.new_secret(i.length) for i in items}
+    found = {i.variable: kept.get(i.variable) or compose_vm.new_secret(i.length) for i in items}
     deploy.add_secrets({i.name: found[i.variable] for i in items})
     return found
 

@@ -5,8 +5,10 @@ cloud-init, description, tags), grow the disk, start, wait for the guest agent's
 write the Compose file and .env, `docker compose up`, wait until healthy, finish (outputs).
 A VM from one of the cluster's templates stops after the address. An app as an OCI
 container: reserve, pull its image, create, configure, set its environment, start, wait
-for its address, probe its port, finish. A clone copies an app's guest (from a temporary
-snapshot when it is a running container) instead of making one.
+for its address, probe its port, finish. An update: in a VM, snapshot, new files, pull, up,
+health; as an OCI container, a new container with the old one's data (updates_oci.py).
+A clone copies an app's guest (from a temporary snapshot when it is a running container)
+instead of making one.
 """
 
 from __future__ import annotations
@@ -64,6 +66,22 @@ UPDATE_STEPS = (  # a Compose app in its VM, to the catalog's newest version (up
     ("health", "Wait until the app is healthy"),
     ("finish_update", "Keep the snapshot for a while"),
 )
+UPDATE_OCI_STEPS = (  # an OCI container app: a new container, the old one kept (updates_oci.py)
+    ("pull", "Pull the new image"),
+    ("stop_previous", "Stop the running container (kept, to roll back to)"),
+    ("reserve", "Reserve a VMID for the new container"),
+    ("create_new", "Create the new container from the new image"),
+    ("copy_data", "Copy the old container with its data"),
+    ("move_data", "Give the copy's data volume to the new container"),
+    ("drop_copy", "Remove the copy"),
+    ("configure", "Set the description and tags"),
+    ("environment", "Set the app's environment (its secrets kept)"),
+    ("start", "Start the new container"),
+    ("wait", "Wait for an address"),
+    ("probe", "Wait until the app answers"),
+    ("finish_update", "Keep the old container for a while"),
+)
+DATA_STEPS = ("copy_data", "move_data", "drop_copy")  # left out for an image without data
 CLONE_STEPS = {
     "qemu": (
         ("reserve", "Reserve a VMID"),
@@ -85,7 +103,16 @@ CLONE_STEPS = {
     ),
 }
 # Steps that must not run twice: interrupted before Proxmox answered, their outcome is unknown.
-NOT_REPEATABLE = ("clone", "create", "copy", "create_base", "update_snapshot")
+NOT_REPEATABLE = (
+    "clone",
+    "create",
+    "copy",
+    "create_base",
+    "update_snapshot",
+    "create_new",
+    "copy_data",
+    "move_data",
+)
 
 
 def _pending(steps) -> list[AppStep]:
@@ -102,9 +129,12 @@ def deploy_plan(entry: CatalogEntry, runtime: str) -> list[AppStep]:
     return _pending(COMPOSE_VM_STEPS if entry.compose else TEMPLATE_VM_STEPS)
 
 
-def update_plan() -> list[AppStep]:
-    """The steps of an update, pending."""
-    return _pending(UPDATE_STEPS)
+def update_plan(guest_type: str, with_data: bool = True) -> list[AppStep]:
+    """The steps of an update of an app in a VM ("qemu") or an OCI container ("lxc", whose
+    data, if its image has a data volume, is carried over), pending."""
+    if guest_type == "qemu":
+        return _pending(UPDATE_STEPS)
+    return _pending(s for s in UPDATE_OCI_STEPS if with_data or s[0] not in DATA_STEPS)
 
 
 def base_plan() -> list[AppStep]:

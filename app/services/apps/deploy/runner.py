@@ -33,6 +33,7 @@ from app.services.apps.deploy import (
     steps,
     teardown,
     updates,
+    updates_oci,
 )
 from app.services.apps.deploy.context import Deploy, Interrupted
 from app.services.apps.deploy.plans import NOT_REPEATABLE
@@ -40,6 +41,7 @@ from app.services.apps.deploy.plans import NOT_REPEATABLE
 log = logging.getLogger(__name__)
 STEPS = {
     **steps.RUN, **compose_vm.RUN, **oci.RUN, **clone.RUN, **base_template.RUN, **updates.RUN,
+    **updates_oci.RUN,
 }  # fmt: skip
 
 

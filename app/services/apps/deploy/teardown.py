@@ -161,9 +161,18 @@ def _own_guest(deploy: Deploy) -> Guest | None:
     return None
 
 
+def _kept_guest(deploy: Deploy) -> Guest | None:
+    """The old container an OCI app's update kept, if it is still there."""
+    app = deploy.app
+    for guest in cluster_resources(deploy.client).guests:
+        if (guest.vmid, guest.type, guest.name) == (app.previous_vmid, "lxc", app.name):
+            return guest
+    return None
+
+
 def _stop(deploy: Deploy, guest: Guest) -> None:
     if guest.status == "running":
-        step = AppStep(name="stop", label="Stop", position=-1)  # not shown: cleanup only
+        step = AppStep(name=f"stop-{guest.vmid}", label="Stop", position=-1)  # cleanup only
         deploy.run_task(
             step, "stop",
             lambda c: pve_guests.lifecycle(c, guest.node, guest.type, guest.vmid, "stop"),
@@ -171,7 +180,7 @@ def _stop(deploy: Deploy, guest: Guest) -> None:
 
 
 def _destroy(deploy: Deploy, guest: Guest) -> None:
-    step = AppStep(name="destroy", label="Destroy", position=-1)
+    step = AppStep(name=f"destroy-{guest.vmid}", label="Destroy", position=-1)
     deploy.run_task(
         step, "delete", lambda c: pve_guests.destroy(c, guest.node, guest.type, guest.vmid)
     )
@@ -179,16 +188,25 @@ def _destroy(deploy: Deploy, guest: Guest) -> None:
     db.session.commit()
 
 
+def remove_guest(deploy: Deploy, guest: Guest) -> None:
+    """Stop (if it runs) and destroy one of the app's guests."""
+    _stop(deploy, guest)
+    _destroy(deploy, guest)
+
+
 def delete(deploy: Deploy) -> None:
-    """Remove the app's backup job, stop and destroy its guest (if it is still the app's),
-    then mark it deleted."""
+    """Remove the app's backup job, stop and destroy its guest (if it is still the app's) and
+    the old container an update kept, then mark it deleted."""
     app = deploy.app
     try:
         schedules.remove(app.user or "portal", app)  # its backup job goes first
         guest = _own_guest(deploy)
         if guest is not None:
-            _stop(deploy, guest)
-            _destroy(deploy, guest)
+            remove_guest(deploy, guest)
+        kept = _kept_guest(deploy)  # the container an update kept goes with it
+        if kept is not None:
+            remove_guest(deploy, kept)
+        app.previous_vmid, app.snapshot_expires = None, None
     except Exception as error:  # noqa: BLE001 - reported once, the app says what happened
         db.session.rollback()
         app.status, app.lease_until = AppStatus.FAILED, None

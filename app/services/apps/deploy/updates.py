@@ -1,4 +1,5 @@
-"""Updating a Compose app in its VM to the catalog's newest version, with a way back.
+"""Updating an app to the catalog's newest version, with a way back: a Compose app in its VM
+here, an OCI container in updates_oci.py (the rollback and the expiry are shared).
 
 The VM is snapshotted first (without its memory), then the new Compose file and `.env` are
 written (inputs kept; generated and typed secrets read back from the old `.env`), the new
@@ -14,7 +15,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.catalog import compose as compose_file
 from app.exceptions import AppServiceError, ProxmoxError
@@ -23,7 +24,8 @@ from app.models import App, AppStatus, AppStep, StepStatus, utcnow
 from app.proxmox import ProxmoxClient
 from app.proxmox import guests as pve_guests
 from app.services import audit, notifications
-from app.services.apps.deploy import compose_vm, guest, steps, teardown
+from app.services.apps import schedules
+from app.services.apps.deploy import compose_vm, guest, steps, teardown, updates_oci
 from app.services.apps.deploy.context import Deploy
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,11 @@ def finish_update(deploy: Deploy, step: AppStep) -> None:
     app.update_to = None
     app.update_note = f"Updated from {before} to {app.version}."
     steps.finish(deploy, step)
-    step.detail = f"snapshot {app.update_snapshot} kept for {days:g} days"
+    if app.guest_type == "lxc":
+        schedules.follow(app)  # the backup job now backs up the new container
+        step.detail = f"CT {app.previous_vmid} kept, stopped, for {days:g} days"
+    else:
+        step.detail = f"snapshot {app.update_snapshot} kept for {days:g} days"
 
 
 def roll_back(deploy: Deploy, step: AppStep | None, error: BaseException) -> None:
@@ -82,9 +88,14 @@ def roll_back(deploy: Deploy, step: AppStep | None, error: BaseException) -> Non
             db.session.delete(step.task)
             step.task = None
     db.session.commit()
-    taken = step is None or step.name != "update_snapshot"
+    if app.guest_type == "lxc":
+        taken = app.previous_vmid is not None
+    else:
+        taken = step is None or step.name != "update_snapshot"
     try:
-        if taken and app.update_snapshot:
+        if taken and app.guest_type == "lxc":
+            updates_oci.restore(deploy, _extra_step)
+        elif taken and app.update_snapshot:
             _restore(deploy)
         note = f"Rolled back to {app.version}: {message}" if taken else (
             f"The update to {app.update_to} failed before anything changed: {message}"
@@ -93,19 +104,21 @@ def roll_back(deploy: Deploy, step: AppStep | None, error: BaseException) -> Non
     except Exception as again:  # noqa: BLE001 - the update's failure is the one reported
         db.session.rollback()
         log.warning("Rolling back app %s failed: %s", app.id, again)
-        note = (
-            f"The update to {app.update_to} failed ({message}) and rolling back to the "
-            f"snapshot {app.update_snapshot} failed too: roll it back from its guest page."
-        )
+        way_back = (
+            f"CT {app.previous_vmid} failed too: start it from its guest page"
+            if app.guest_type == "lxc" else
+            f"the snapshot {app.update_snapshot} failed too: roll it back from its guest page"
+        )  # fmt: skip
+        note = f"The update to {app.update_to} failed ({message}) and going back to {way_back}."
         app.status = AppStatus.FAILED
     reference = teardown.report(deploy, step, error)
     audit.record(app.user or "portal", "update", teardown.target(app), "failed", note)
     app.update_note, app.error_reference = note, reference
     event = "rolled-back" if app.status == AppStatus.RUNNING and taken else "update-failed"
     notifications.about_app(app, event, f"{note} (error reference {reference})")
-    app.snapshot_expires = utcnow() + timedelta(
-        days=float(current_app.config["UPDATE_SNAPSHOT_DAYS"])
-    )
+    if app.update_snapshot or app.previous_vmid:
+        days = float(current_app.config["UPDATE_SNAPSHOT_DAYS"])
+        app.snapshot_expires = utcnow() + timedelta(days=days)
     app.update_to, app.lease_until = None, None
     db.session.commit()
 
@@ -140,8 +153,10 @@ def _ended(step: AppStep) -> None:
 
 
 def expire_snapshots(client: ProxmoxClient) -> int:
-    """Remove the snapshots kept after updates whose time is up; how many went."""
-    query = select(App).where(App.snapshot_expires < utcnow(), App.update_snapshot.is_not(None))
+    """Remove the snapshots (and old containers) kept after updates whose time is up; how
+    many went."""
+    kept = or_(App.update_snapshot.is_not(None), App.previous_vmid.is_not(None))
+    query = select(App).where(App.snapshot_expires < utcnow(), kept)
     removed = 0
     for app in db.session.scalars(query):
         if app.status in (AppStatus.RUNNING, AppStatus.STOPPED, AppStatus.DELETED):
@@ -150,7 +165,10 @@ def expire_snapshots(client: ProxmoxClient) -> int:
 
 
 def _drop_snapshot(client: ProxmoxClient, app: App) -> bool:
-    """Delete the app's kept snapshot (gone already counts); False when Proxmox refused."""
+    """Delete the app's kept snapshot, or its kept old container (gone already counts);
+    False when Proxmox refused."""
+    if app.guest_type == "lxc" and app.status != AppStatus.DELETED:
+        return updates_oci.drop_previous(client, app)
     try:
         if app.vmid is not None and app.status != AppStatus.DELETED:
             pve_guests.delete_snapshot(client, app.node, "qemu", app.vmid, str(app.update_snapshot))
@@ -158,7 +176,7 @@ def _drop_snapshot(client: ProxmoxClient, app: App) -> bool:
         if "does not exist" not in (error.pve_message or error.message):
             log.warning("Snapshot %s of app %s stays: %s", app.update_snapshot, app.id, error)
             return False
-    app.update_snapshot, app.snapshot_expires = None, None
+    app.update_snapshot, app.previous_vmid, app.snapshot_expires = None, None, None
     db.session.commit()
     return True
 

@@ -56,25 +56,25 @@ def settled(session: requests.Session, url: str) -> str:
 
 
 def living_with_an_app(user: requests.Session, base: str, receiver) -> None:
-    """The two-version app: deployed at 18.5, updated to 18.6 (healthy); one named -broken
-    fails its health check after the update and is rolled back; the user's JSON target hears
-    of it all; a backup schedule is saved in Proxmox."""
+    """The two-version app: deployed at 18.5, updated to 18.6 (healthy) in a VM and as an OCI
+    container; one named -broken fails its health check after the update and is rolled back;
+    the user's JSON target hears of it all; a backup schedule is saved in Proxmox."""
     url, received = receiver
     page = user.get(base + "/account/notifications").text
     user.post(base + "/account/notifications",
               data={"target_url": url, "csrf_token": csrf_token_in(page)})  # fmt: skip
-    for name in ("pg", "pg-broken"):
-        page = deployed(user, base, "postgresql", "vm", name, version="18.5")
+    for name, runtime in (("pg", "vm"), ("pg-broken", "vm"), ("pg-ct", "oci")):
+        page = deployed(user, base, "postgresql", runtime, name, version="18.5")
         assert "version 18.5" in page
         form = user.get(page_url(page, base) + "/update").text
         user.post(page_url(page, base) + "/update",
                   data={"csrf_token": csrf_token_in(form), "request_key": "f" * 32})  # fmt: skip
         after = settled(user, page_url(page, base))
-        expected = "version 18.6" if name == "pg" else "Rolled back to 18.5"
+        expected = "Rolled back to 18.5" if name == "pg-broken" else "version 18.6"
         assert expected in after, after[-2000:]
     assert [m["title"] for m in received] == [
         "pg is running", "pg was updated", "pg-broken is running",
-        "pg-broken: the update was rolled back",
+        "pg-broken: the update was rolled back", "pg-ct is running", "pg-ct was updated",
     ]  # fmt: skip
     app_page = page_url(page, base)
     schedule = {"schedule": "daily", "keep": "7", "storage": "local", "request_key": "c" * 32,

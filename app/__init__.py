@@ -91,6 +91,7 @@ def load_app_catalog(flask_app: Flask) -> None:
 def register_blueprints(flask_app: Flask) -> None:
     """One blueprint per feature."""
     from app.admin import bp as admin_bp
+    from app.api import register as register_api
     from app.apps import bp as apps_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
@@ -101,6 +102,7 @@ def register_blueprints(flask_app: Flask) -> None:
     from app.myapps import bp as myapps_bp
     from app.notify import bp as notify_bp
     from app.tasks import bp as tasks_bp
+    from app.tokens import bp as tokens_bp
 
     flask_app.register_blueprint(auth_bp)
     flask_app.register_blueprint(dashboard_bp)
@@ -110,9 +112,11 @@ def register_blueprints(flask_app: Flask) -> None:
     flask_app.register_blueprint(apps_bp)
     flask_app.register_blueprint(myapps_bp)
     flask_app.register_blueprint(notify_bp)
+    flask_app.register_blueprint(tokens_bp)
     flask_app.register_blueprint(console_bp)
     flask_app.register_blueprint(admin_bp, url_prefix="/admin")
     flask_app.register_blueprint(health_bp)
+    register_api(flask_app)  # /api/v1 and its OpenAPI document
 
 
 def register_errorhandlers(flask_app: Flask) -> None:
@@ -123,11 +127,13 @@ def register_errorhandlers(flask_app: Flask) -> None:
 
 
 def register_commands(flask_app: Flask) -> None:
-    """`flask init-db`, `flask users ...`, `flask sentry-check` and `flask worker`."""
+    """`flask init-db`, `flask users ...`, `flask tokens ...`, `flask sentry-check`,
+    `flask base-template` and `flask worker`."""
     from app.cli import (
         base_template_command,
         init_db_command,
         sentry_check_command,
+        tokens_cli,
         users_cli,
         worker_command,
     )
@@ -135,6 +141,7 @@ def register_commands(flask_app: Flask) -> None:
     flask_app.cli.add_command(init_db_command)
     flask_app.cli.add_command(worker_command)
     flask_app.cli.add_command(users_cli)
+    flask_app.cli.add_command(tokens_cli)
     flask_app.cli.add_command(sentry_check_command)
     flask_app.cli.add_command(base_template_command)
 

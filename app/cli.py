@@ -1,5 +1,5 @@
-"""Flask commands: `flask --app wsgi init-db`, `... users ...`, `... sentry-check`,
-`... base-template` and `... worker`."""
+"""Flask commands: `flask --app wsgi init-db`, `... users ...`, `... tokens ...`,
+`... sentry-check`, `... base-template` and `... worker`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from app import observability
 from app.auth.forms import PASSWORD_MIN
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
-from app.models import ROLES
+from app.models import ROLES, SCOPES, ApiToken
 from app.services import audit, ownership, users
+from app.services.access import tokens
 
 
 @click.command("init-db")
@@ -71,8 +72,8 @@ def set_password_command(username: str, password: str) -> None:
     """Set a new password for USERNAME (e.g. a locked-out admin)."""
     user = _existing_user(username)
     audit.record(shell_actor(), "set-password", f"user/{user.username}", "done")
-    users.set_password(user, password)
-    click.echo(f"Password of {user.username} changed; their sessions have ended.")
+    users.reset_password(user, password)
+    click.echo(f"Password of {user.username} changed; their sessions and API tokens have ended.")
 
 
 @users_cli.command("list")
@@ -117,6 +118,46 @@ def _existing_user(username: str):
     if user is None:
         raise click.ClickException(f"There is no user called {username!r}.")
     return user
+
+
+tokens_cli = AppGroup("tokens", help="Make, list and revoke users' API tokens.")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for, e.g. ci.")
+@click.option("--scope", type=click.Choice(SCOPES), default="read", show_default=True)
+@click.option("--days", type=int, default=None, help="Until it expires [API_TOKEN_DAYS].")
+def create_token_command(username: str, name: str, scope: str, days: int | None) -> None:
+    """Make an API token for USERNAME and print it (only this once)."""
+    user = _existing_user(username)
+    try:
+        _, secret = tokens.create(shell_actor(), user, name, scope, days)
+    except AppServiceError as refusal:
+        raise click.ClickException(refusal.message) from None
+    click.echo(secret)
+
+
+@tokens_cli.command("list")
+@click.argument("username")
+def list_tokens_command(username: str) -> None:
+    """List USERNAME's tokens: id, name, scope, expiry, last use, state."""
+    for token in tokens.of_user(_existing_user(username)):
+        state = "revoked" if token.revoked_at else "live"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        click.echo(f"{token.id}\t{token.name}\t{token.scope}\t"
+                   f"expires {token.expires_at:%Y-%m-%d}\t{used}\t{state}")  # fmt: skip
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    """Revoke the token with id TOKEN_ID (see `tokens list`)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"There is no token {token_id}.")
+    tokens.revoke(shell_actor(), token)
+    click.echo(f"Revoked {token.name} of {token.user.username}.")
 
 
 class SentryCheckError(Exception):

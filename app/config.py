@@ -150,6 +150,9 @@ def from_environment() -> dict:
         "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        "API_RATE_LIMIT": _limit("API_RATE_LIMIT", "300 per minute"),  # per token
+        "API_TOKEN_DAYS": _int("API_TOKEN_DAYS", 90),  # a new token's expiry, by default
+        "API_TOKEN_MAX_DAYS": _int("API_TOKEN_MAX_DAYS", 366),
         "CATALOG_DIR": os.environ.get("CATALOG_DIR") or str(PROJECT_ROOT / "catalog"),
         "DEPLOY_BRIDGE": os.environ.get("DEPLOY_BRIDGE") or "vmbr0",
         "DEPLOY_POLL_SECONDS": _seconds("DEPLOY_POLL_SECONDS", 1.0),

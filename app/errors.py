@@ -33,10 +33,31 @@ def wants_json() -> bool:
     )
 
 
+def is_api_request() -> bool:
+    """True for the API's paths: their errors are problem details, never a page."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def problem(status: int, title: str, detail: str, reference: str | None = None, **extra):
+    """An RFC 9457 problem details response (`application/problem+json`); `reference` is
+    the Sentry event id of a reported failure."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            "instance": request.path, **extra}  # fmt: skip
+    if reference:
+        body["reference"] = reference
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
 def error_response(
     status: int, title: str, message: str, hint: str | None = None, reference: str | None = None
 ):
-    """An error page (or JSON body) in the site's look, with the Sentry event id as reference."""
+    """An error page (or JSON body) in the site's look, with the Sentry event id as reference;
+    on the API, problem details."""
+    if is_api_request():
+        return problem(status, title, message, reference), status
     if wants_json():
         body = {"error": title, "message": message, "status": status, "reference": reference}
         return jsonify(body), status

@@ -29,6 +29,7 @@ from app.models import APP_NAME_MAX
 from app.observability.reports import reported_refusal
 from app.services import quotas
 from app.services.apps import admission
+from app.services.apps.deploys import DeployRequest
 from app.services.apps.placement import AUTOMATIC, DeployOptions
 from app.validation import MAX_ID
 
@@ -147,6 +148,24 @@ def input_field(item: Input) -> Field:
     return StringField(
         item.label, default=item.default, validators=[*required, Length(max=255), *checks],
         **kwargs,
+    )  # fmt: skip
+
+
+def placed(form, options: DeployOptions) -> DeployRequest | None:
+    """The deploy asked for on a node and storage that fit it; None with messages on the form
+    if none does. The name, limits and quota are checked when it starts (deploys.start)."""
+    placement = options.place(
+        form.node.data, form.storage.data, form.cores.data, form.memory.data, form.disk.data
+    )
+    for name, message in placement.problems.items():
+        form[name].errors = [*form[name].errors, message]
+    if placement.problems:
+        return None
+    return DeployRequest(
+        name=form.name.data, node=placement.node, storage=placement.storage,
+        cores=form.cores.data, memory=form.memory.data, disk=form.disk.data,
+        inputs=form.input_values(), keep_on_failure=form.keep_on_failure.data,
+        runtime=options.runtime, version=form.version.data if "version" in form else None,
     )  # fmt: skip
 
 

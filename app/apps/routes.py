@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import jobs
-from app.apps.forms import INPUT_PREFIX, deploy_form, show_refusal
+from app.apps.forms import INPUT_PREFIX, deploy_form, placed, show_refusal
 from app.auth.session import admin_required
 from app.exceptions import AppServiceError
 from app.guests.forms import ActionForm
@@ -83,7 +83,7 @@ def deploy(app_id: str):
         if earlier is not None:
             return redirect(url_for("myapps.show", deployed_id=earlier.id))
     status = 400 if request.method == "POST" else 200
-    wanted = _placed(form, options) if request.method == "POST" and form.validate() else None
+    wanted = placed(form, options) if request.method == "POST" and form.validate() else None
     if wanted is not None:
         making = "new VM" if entry.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
         try:
@@ -109,22 +109,4 @@ def _earlier_values(entry) -> dict:
     return dict(
         values, name=app.name, node=app.node, storage=app.storage, cores=app.cores,
         memory=app.memory, disk=app.disk, keep_on_failure=app.keep_on_failure,
-    )  # fmt: skip
-
-
-def _placed(form, options) -> deploys.DeployRequest | None:
-    """The deploy asked for on a node and storage that fit it; None with messages on the form
-    if none does. The name, limits and quota are checked when it starts (deploys.start)."""
-    placement = options.place(
-        form.node.data, form.storage.data, form.cores.data, form.memory.data, form.disk.data
-    )
-    for name, message in placement.problems.items():
-        form[name].errors = [*form[name].errors, message]
-    if placement.problems:
-        return None
-    return deploys.DeployRequest(
-        name=form.name.data, node=placement.node, storage=placement.storage,
-        cores=form.cores.data, memory=form.memory.data, disk=form.disk.data,
-        inputs=form.input_values(), keep_on_failure=form.keep_on_failure.data,
-        runtime=options.runtime, version=form.version.data if "version" in form else None,
     )  # fmt: skip

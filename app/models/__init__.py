@@ -4,15 +4,18 @@
 - users.py: `User`, `Quota`, `GuestAssignment`;
 - activity.py: `Task` (`TaskStatus`), `AuditEntry`, `ConsoleSession`;
 - apps.py: `App` (`AppStatus`), `AppStep` (`StepStatus`);
-- notifications.py: `NotificationTarget`, `Notification` (the outbox).
+- notifications.py: `NotificationTarget`, `Notification` (the outbox);
+- tokens.py: `ApiToken` (the API's personal access tokens).
 
-Imports among them point one way: base <- users <- activity <- apps; users <- notifications.
+Imports among them point one way: base <- users <- activity <- apps; users <- notifications,
+tokens.
 """
 
 from app.models.activity import AuditEntry, ConsoleSession, Task, TaskStatus
 from app.models.apps import APP_NAME_MAX, BUSY, SETTLED, App, AppStatus, AppStep, StepStatus
 from app.models.base import Lock, aware, utcnow
 from app.models.notifications import Notification, NotificationTarget
+from app.models.tokens import SCOPES, TOKEN_NAME_MAX, ApiToken
 from app.models.users import (
     EMAIL_MAX,
     GUEST_NAME_MAX,
@@ -25,8 +28,8 @@ from app.models.users import (
 )
 
 __all__ = [
-    "APP_NAME_MAX", "BUSY", "EMAIL_MAX", "GUEST_NAME_MAX", "ROLES", "SETTLED", "USERNAME_MAX",
-    "App", "AppStatus", "AppStep", "AuditEntry", "ConsoleSession", "GuestAssignment", "Lock",
-    "Notification", "NotificationTarget", "Quota", "StepStatus", "Task", "TaskStatus", "User",
-    "aware", "password_hash_method", "utcnow",
+    "APP_NAME_MAX", "BUSY", "EMAIL_MAX", "GUEST_NAME_MAX", "ROLES", "SCOPES", "SETTLED",
+    "TOKEN_NAME_MAX", "USERNAME_MAX", "ApiToken", "App", "AppStatus", "AppStep", "AuditEntry",
+    "ConsoleSession", "GuestAssignment", "Lock", "Notification", "NotificationTarget", "Quota",
+    "StepStatus", "Task", "TaskStatus", "User", "aware", "password_hash_method", "utcnow",
 ]  # fmt: skip

@@ -1,9 +1,10 @@
-"""The forms on an app's page: clone, and its backup schedule."""
+"""The forms on an app's page: clone, its backup schedule, and its update."""
 
 from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
-from app.apps.forms import app_name_field
+from app.apps.forms import INPUT_PREFIX, app_name_field, input_field
+from app.catalog import Input
 from app.guests.forms import ActionForm
 from app.services.apps import schedules
 
@@ -36,3 +37,14 @@ def schedule_form(app, cluster) -> ScheduleForm:
     names = sorted(s.name for s in cluster.storages if s.node == app.node and "backup" in s.content)
     form.storage.choices = [SelectChoice(name, name) for name in names]
     return form
+
+
+def update_form(asked: list[Input]) -> type[ActionForm]:
+    """The update form's class: a field for each input the new version adds."""
+
+    class Form(ActionForm):
+        pass
+
+    for item in asked:
+        setattr(Form, INPUT_PREFIX + item.name, input_field(item))
+    return Form

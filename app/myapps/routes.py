@@ -54,7 +54,7 @@ def _render(app, clone_form: CloneForm | None = None) -> str:
     if clone_form is None:
         clone_form = CloneForm(node=app.node, name=f"{app.name}-copy"[:63])
         if page is not None and cluster is not None:
-            clone_form.node.choices = _clone_nodes(app, cluster)
+            clone_form.node.choices = deploys.clone_nodes(app, cluster)
     return render_template(
         "myapps/show.html", app=app, entry=catalog.find(app.catalog_id), form=ActionForm(),
         page=page, guest_problem=guest_problem, input_labels=catalog.input_labels(app.catalog_id),
@@ -102,15 +102,6 @@ def _schedule_form(app, cluster):
     return schedule_form(app, cluster) if cluster is not None else None
 
 
-def _clone_nodes(app, resources) -> list[str]:
-    """Where a clone can go: the app's node, or an online node sharing its storage (PVE copies
-    a guest on local storage only on its own node)."""
-    shared = {s.node for s in resources.storages if s.name == app.storage and s.shared}
-    return [
-        n.name for n in resources.nodes if n.online and (n.name == app.node or n.name in shared)
-    ]
-
-
 def _usage() -> quotas.Usage | None:
     """The user's usage against their quota; None without a quota (no Proxmox call then)."""
     if not any(limit is not None for limit in quotas.limits_of(current_user).values()):
@@ -144,7 +135,7 @@ def clone(deployed_id: int):
     if earlier is not None:
         return redirect(url_for("myapps.show", deployed_id=earlier.id))
     resources = deploys.cluster_now()
-    form.node.choices = _clone_nodes(source, resources)
+    form.node.choices = deploys.clone_nodes(source, resources)
     size = deploys.size_now(source, resources)  # the copy has (and counts) what is there now
     status = 400
     if form.validate():

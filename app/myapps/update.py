@@ -5,9 +5,9 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app import jobs
-from app.apps.forms import INPUT_PREFIX, input_field
+from app.apps.forms import INPUT_PREFIX
 from app.exceptions import AppServiceError
-from app.guests.forms import ActionForm
+from app.myapps.forms import update_form
 from app.myapps.routes import bp
 from app.services.apps import deploys, updating
 
@@ -22,13 +22,8 @@ def update(deployed_id: int):
         flash(f"{app.name} runs the catalog's newest version already.", "info")
         return redirect(url_for("myapps.show", deployed_id=app.id))
 
-    class Form(ActionForm):
-        pass
-
     asked = updating.new_inputs(app, entry)
-    for item in asked:
-        setattr(Form, INPUT_PREFIX + item.name, input_field(item))
-    form, status = Form(), 200
+    form, status = update_form(asked)(), 200
     if form.is_submitted():
         status = 400
         if form.validate():

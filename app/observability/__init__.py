@@ -20,6 +20,7 @@ from app.observability.scopes import (
     forked_scope,
     isolated,
     proxmox_call,
+    tag_request,
 )
 from app.observability.scrubbing import hide_too, hiding
 from app.observability.setup import delivery_failed, detect_environment, init_sentry
@@ -37,4 +38,5 @@ __all__ = [
     "init_sentry",
     "isolated",
     "proxmox_call",
+    "tag_request",
 ]

@@ -13,6 +13,7 @@ from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import ROLES, User, password_hash_method, utcnow
 from app.services import audit
+from app.services.access import tokens
 from app.validation import MAX_ID
 
 
@@ -112,8 +113,9 @@ def set_active(user: User, active: bool, acting: User | str) -> None:
             raise AppServiceError("You cannot disable your own account.", http_status=409)
         if user.role == "admin" and user.active and _active_admins() <= 1:
             raise AppServiceError("The portal needs at least one active admin.", http_status=409)
-    if not active:
-        user.end_sessions()  # enabling again later does not bring old sessions back
+    if not active:  # enabling again later brings neither old sessions nor tokens back
+        user.end_sessions()
+        tokens.revoke_all(user)
     user.active = active
     action = "enable-user" if active else "disable-user"
     audit.record(acting, action, f"user/{user.username}", "done")
@@ -128,6 +130,12 @@ def change_password(user: User, current: str, new: str) -> None:
         db.session.commit()
         raise AppServiceError("Your current password is not correct.")
     audit.record(user, "change-password", target, "done")
+    set_password(user, new)
+
+
+def reset_password(user: User, new: str) -> None:
+    """An admin's new password for user: their sessions end, and their API tokens too."""
+    tokens.revoke_all(user)
     set_password(user, new)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models import App, AuditEntry, GuestAssignment, Quota, Task, User
 from app.services import notifications
+from app.services.access import tokens
 from tests.conftest import ADMIN_PASSWORD, USER_PASSWORD, signed_in
 from tests.guests.conftest import CT_CONFIG, VM_CONFIG, last_task, press
 
@@ -33,6 +34,7 @@ class World:
     bob_task: int  # on bob's CT 201
     admin_app: int  # an app of alice's: VM 101
     admin_target: int  # a notification target of alice's
+    admin_token: int  # an API token of alice's
 
     def sample(self, name: str) -> str:
         """A valid value for a URL variable."""
@@ -50,6 +52,7 @@ class World:
                 "app_id": "postgresql",
                 "deployed_id": self.admin_app,
                 "target_id": self.admin_target,
+                "token_id": self.admin_token,
                 "kind": "screen",
             }[name]
         )
@@ -67,7 +70,7 @@ def world(app, pve, accounts) -> World:
     bob_task = last_task(app).id
     return World(
         _id(app, "alice"), _id(app, "bob"), admin_task, bob_task, _app_of(app, "alice"),
-        _target_of(app, "alice"),
+        _target_of(app, "alice"), _token_of(app, "alice"),
     )  # fmt: skip
 
 
@@ -76,6 +79,13 @@ def _target_of(app, username: str) -> int:
     with app.app_context():
         user = db.session.get(User, _id(app, username))
         return notifications.add_target(user, "json://127.0.0.1:9/hook").id
+
+
+def _token_of(app, username: str) -> int:
+    """An API token of username's."""
+    with app.app_context():
+        user = db.session.get(User, _id(app, username))
+        return tokens.create("test", user, "sweep", "write")[0].id
 
 
 def _app_of(app, username: str) -> int:

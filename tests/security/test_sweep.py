@@ -1,6 +1,7 @@
 """Sweeps over every route in app.url_map: who may call it, CSRF on every state change, and
 hostile values in every path variable, query parameter and form field. A new route joins the
-sweeps by being added to PROTECTION; a route missing from it fails the first test."""
+sweeps by being added to PROTECTION; a route missing from it fails the first test. The API's
+routes ("token") refuse every cookie; tests/api/test_sweep.py sweeps them with tokens."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from tests.security.conftest import table_state
 
 # public: anyone; login: a logged-in user (others' guests and tasks are 404); admin: admins only;
 # socket: a console's websocket, refused (403) to everyone without its page's one-time token
-# (tests/console/test_socket.py opens it with one).
+# (tests/console/test_socket.py opens it with one); token: the API, 401 without a bearer token.
+API = ("me", "quota", "list_guests", "get_guest", "power", "snapshot", "get_task", "task_log",
+       "list_catalog", "list_apps", "get_app", "deploy", "clone", "update", "delete")  # fmt: skip
 PROTECTION = {
+    **{f"api.{name}": "token" for name in API},
+    "api.openapi": "public",
+    "api.docs": "public",
+    "tokens.index": "login",
+    "tokens.revoke": "login",
     "static": "public",
     "auth.login": "public",
     "auth.logout": "public",
@@ -73,7 +81,7 @@ OTHERS = {
     "myapps.show", "myapps.delete", "myapps.clone", "myapps.secrets", "myapps.update",
     "myapps.schedule", "myapps.app_logs", "notify.test", "notify.delete", "guests.configure",
     "guests.backup_action",
-    "guests.ip_addresses", "console.screen", "console.terminal",
+    "guests.ip_addresses", "console.screen", "console.terminal", "tokens.revoke",
 }  # fmt: skip
 QUERY_NAMES = ("page", "vmid", "start", "quiet", "since", "until", "user", "action", "target",
                "q", "node", "status", "type", "sort", "order", "timeframe", "next",
@@ -87,7 +95,7 @@ FORM_NAMES = ("username", "password", "confirm", "current_password", "email", "r
               "schedule", "keep", "version", "target_url", "all_failures",
               "was_cores",
               "was_memory", "was_disk", "was_description", "was_onboot", "was_tags",
-              "guests", "volid", "operation")  # fmt: skip
+              "guests", "volid", "operation", "scope", "days")  # fmt: skip
 HOSTILE = {
     "2^63": b"9223372036854775808",
     "2^31": b"2147483648",
@@ -105,7 +113,7 @@ HOSTILE = {
 }
 
 
-def rules(app, methods=("GET", "POST")):
+def rules(app, methods=("GET", "POST", "DELETE")):
     """(endpoint, rule, method) of every route."""
     found = []
     for rule in app.url_map.iter_rules():
@@ -158,6 +166,8 @@ def test_anonymous(app, world):
         assert response.status_code < 500, where
         if PROTECTION[endpoint] == "socket":
             assert response.status_code == 403, where
+        elif PROTECTION[endpoint] == "token":
+            assert response.status_code == 401, where
         elif PROTECTION[endpoint] == "public":
             assert (
                 not response.location
@@ -177,6 +187,8 @@ def test_plain_user(app, world, user):
         where = f"{method} {rule.rule}"
         if PROTECTION[endpoint] in ("admin", "socket"):
             assert response.status_code == 403, where
+        elif PROTECTION[endpoint] == "token":  # a session cookie is no token
+            assert response.status_code == 401, where
         elif endpoint in OTHERS:
             assert response.status_code == 404, where
         else:
@@ -189,7 +201,7 @@ def test_admin(app, world, admin):
         if endpoint == "auth.logout":  # would end the session the sweep goes on with
             continue
         response = call(admin, method, path_of(rule, world), websocket=rule.websocket)
-        expected = 403 if PROTECTION[endpoint] == "socket" else None
+        expected = {"socket": 403, "token": 401}.get(PROTECTION[endpoint])
         assert response.status_code == expected or (
             response.status_code < 400 or response.status_code == 400 and method == "POST"
         ), f"{method} {rule.rule}: {response.status_code}"
@@ -206,7 +218,7 @@ def test_every_state_change_needs_a_csrf_token(make_app, app, world, role):
         data = {"username": "alice", "password": ADMIN_PASSWORD, "csrf_token": token}
         assert client.post("/login", data=data).status_code == 302
     before = table_state(app)
-    for _, rule, method in rules(app, methods=("POST", "PUT", "PATCH", "DELETE")):
+    for endpoint, rule, method in rules(app, methods=("POST", "PUT", "PATCH", "DELETE")):
         response = call(
             client,
             method,
@@ -214,7 +226,11 @@ def test_every_state_change_needs_a_csrf_token(make_app, app, world, role):
             form=b"request_key=abc123",
             websocket=rule.websocket,
         )
-        assert response.status_code == 400, f"{method} {rule.rule}: {response.status_code}"
+        where = f"{method} {rule.rule}: {response.status_code}"
+        if PROTECTION[endpoint] == "token":  # no CSRF token: no cookie counts on the API
+            assert response.status_code == 401, where
+            continue
+        assert response.status_code == 400, where
         assert b"CSRF" in response.data
     assert table_state(app) == before
 

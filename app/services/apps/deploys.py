@@ -124,6 +124,15 @@ def clone(
     return app
 
 
+def clone_nodes(app: App, resources: ClusterResources) -> list[str]:
+    """Where a clone can go: the app's node, or an online node sharing its storage (PVE copies
+    a guest on local storage only on its own node)."""
+    shared = {s.node for s in resources.storages if s.name == app.storage and s.shared}
+    return [
+        n.name for n in resources.nodes if n.online and (n.name == app.node or n.name in shared)
+    ]
+
+
 def _tell_of_quota(user: User, almost: list[str]) -> None:
     """A word to the user when this deploy or clone takes a quota to 90 % or more."""
     if almost:

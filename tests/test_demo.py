@@ -83,6 +83,45 @@ def living_with_an_app(user: requests.Session, base: str, receiver) -> None:
     assert "Backups scheduled: Every day at 02:30, keeping 7, on local." in saved
 
 
+def through_the_api(user: requests.Session, base: str, demo_dir: Path) -> None:
+    """The API's walk-through (docs/API.md): a token made with the CLI lists only the user's
+    guests, starts one and follows its task, deploys an app and follows its job."""
+    env = {**os.environ, "SECRET_KEY": (demo_dir / "secret_key").read_text().strip(),
+           "DATABASE_URL": f"sqlite:///{demo_dir}/portal.sqlite"}  # fmt: skip
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "tokens", "create", "user",
+         "--name", "ci", "--scope", "write"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {made.stdout.strip()}"
+    guests = api.get(base + "/api/v1/guests").json()["guests"]
+    on_the_dashboard = re.findall(r'<tr data-vmid="(\d+)">', user.get(base + "/").text)
+    assert sorted(str(g["vmid"]) for g in guests) == sorted(on_the_dashboard)
+    vmids = {g["vmid"] for g in guests}
+    assert {108, 118, 205, 208} <= vmids and 100 not in vmids  # 100: the admin's
+    stopped = next(g for g in guests if g["status"] == "stopped")
+    task = api.post(f"{base}/api/v1/guests/{stopped['vmid']}/power/start", json={}).json()
+    start, quiet = 0, 0
+    for _ in range(120):
+        log = api.get(f"{base}/api/v1/tasks/{task['id']}/log",
+                      params={"start": start, "quiet": quiet}).json()  # fmt: skip
+        start, quiet = log["next_start"], log["quiet"]
+        if log["task"]["status"] == "stopped":
+            break
+        time.sleep(0.5)
+    assert log["task"]["succeeded"], log
+    deploy = {"catalog_id": "uptime-kuma", "name": "kuma-api", "runtime": "oci",
+              "storage": "local-lvm"}  # fmt: skip
+    app = api.post(base + "/api/v1/apps", json=deploy).json()
+    for _ in range(120):
+        app = api.get(f"{base}/api/v1/apps/{app['id']}").json()
+        if app["status"] != "deploying":
+            break
+        time.sleep(0.5)
+    assert app["status"] == "running", app
+
+
 def page_url(page: str, base: str) -> str:
     """The app page's own URL, from the page."""
     return base + re.search(r'action="(/my-apps/\d+)/delete"', page).group(1)
@@ -146,6 +185,7 @@ def test_demo_serves_the_demo_cluster_and_stops_on_ctrl_c(tmp_path, receiver):
             link = re.search(r'href="(http://127\.77\.[0-9.]+:\d+/)"', page).group(1)
             assert f"<h1>{shown}</h1>" in requests.get(link, timeout=5).text
         living_with_an_app(user, base, receiver)
+        through_the_api(user, base, tmp_path)
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         demo.wait(timeout=30)

@@ -148,6 +148,8 @@ def from_environment() -> dict:
         ),
         "CONSOLE_MAX_MESSAGE_BYTES": _int("CONSOLE_MAX_MESSAGE_BYTES", 1024 * 1024),
         "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
+        # Admins must turn two-factor sign-in on before anything else.
+        "REQUIRE_2FA_FOR_ADMINS": env_bool("REQUIRE_2FA_FOR_ADMINS", False),
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "API_RATE_LIMIT": _limit("API_RATE_LIMIT", "300 per minute"),  # per token

@@ -6,7 +6,9 @@ from flask_login import current_user
 from app.admin.forms import ActiveForm, CreateUserForm, QuotaForm, RoleForm
 from app.auth.session import admin_required
 from app.exceptions import AppServiceError
+from app.guests.forms import ActionForm
 from app.services import quotas, users
+from app.services.access import two_factor
 
 bp = Blueprint("admin", __name__)
 
@@ -93,4 +95,20 @@ def user_show(user_id: int):
         return redirect(url_for("admin.user_show", user_id=user.id))
     status = 400 if form.is_submitted() else 200
     usage = quotas.usage(user)
-    return render_template("admin/user.html", user=user, form=form, usage=usage), status
+    page = render_template(
+        "admin/user.html", user=user, form=form, usage=usage, action=ActionForm()
+    )
+    return page, status
+
+
+@bp.post("/users/<int:user_id>/two-factor-reset")
+@admin_required
+def two_factor_reset(user_id: int):
+    """Turn a locked-out user's two-factor sign-in off (audited); they can turn it on again."""
+    user = users.get_user(user_id)
+    if ActionForm().validate_on_submit():
+        two_factor.reset(current_user, user)
+        flash(f"Two-factor sign-in of {user.username} is off.", "success")
+    else:
+        flash("That request was not valid; nothing changed.", "error")
+    return redirect(url_for("admin.user_show", user_id=user.id))

@@ -46,3 +46,17 @@ class ChangePasswordForm(PortalForm):
     )
     password, confirm = new_password_fields()
     submit = SubmitField("Change password")
+
+
+class CodeForm(PortalForm):
+    code = StringField(
+        "Code", validators=[DataRequired(), Length(max=32)],
+        description="The 6 digits your authenticator app shows, or a recovery code.",
+    )  # fmt: skip
+    submit = SubmitField("Continue")
+
+
+class TwoFactorOffForm(PortalForm):
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField("Turn two-factor sign-in off")

@@ -1,5 +1,7 @@
 """Login, logout and password change views."""
 
+import time
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -27,6 +29,10 @@ def login():
             form.form_errors.append(refusal.message)
         else:
             session.clear()  # nothing from before the login (its CSRF secret included) is kept
+            if user.has_two_factor:  # the password was right: now the code (two_factor.py)
+                pending = {"user": user.id, "next": request.args.get("next"), "at": time.time()}
+                session["pending_login"] = pending
+                return redirect(url_for("auth.login_code"))
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
     return render_template("auth/login.html", form=form)

@@ -1,7 +1,7 @@
 """Database models (typed SQLAlchemy 2.0), one module per area; import them from here.
 
 - base.py: time as the models keep it (`utcnow`, `aware`) and the shared `Lock`;
-- users.py: `User`, `Quota`, `GuestAssignment`;
+- users.py: `User`, `RecoveryCode`, `Quota`, `GuestAssignment`;
 - activity.py: `Task` (`TaskStatus`), `AuditEntry`, `ConsoleSession`;
 - apps.py: `App` (`AppStatus`), `AppStep` (`StepStatus`);
 - notifications.py: `NotificationTarget`, `Notification` (the outbox);
@@ -23,6 +23,7 @@ from app.models.users import (
     USERNAME_MAX,
     GuestAssignment,
     Quota,
+    RecoveryCode,
     User,
     password_hash_method,
 )
@@ -31,5 +32,6 @@ __all__ = [
     "APP_NAME_MAX", "BUSY", "EMAIL_MAX", "GUEST_NAME_MAX", "ROLES", "SCOPES", "SETTLED",
     "TOKEN_NAME_MAX", "USERNAME_MAX", "ApiToken", "App", "AppStatus", "AppStep", "AuditEntry",
     "ConsoleSession", "GuestAssignment", "Lock", "Notification", "NotificationTarget", "Quota",
-    "StepStatus", "Task", "TaskStatus", "User", "aware", "password_hash_method", "utcnow",
+    "RecoveryCode", "StepStatus", "Task", "TaskStatus", "User", "aware", "password_hash_method",
+    "utcnow",
 ]  # fmt: skip

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,6 +40,11 @@ class User(UserMixin, Model):
     notify_all_failures: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Two-factor sign-in (app.services.access.two_factor): the TOTP key, sealed; when it was
+    # turned on (None: off); the last time step a code was taken for (no code works twice).
+    totp_sealed: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Part of every session's id: raising it ends every session the user has (logout, new
     # password, disabled, role changed).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -57,6 +62,10 @@ class User(UserMixin, Model):
         self.session_version = (self.session_version or 0) + 1
 
     @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
@@ -71,6 +80,17 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class RecoveryCode(Model):
+    """One of a user's two-factor recovery codes: its SHA-256 only; each works once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Quota(Model):

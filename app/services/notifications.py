@@ -10,20 +10,18 @@ that fails never fails a deploy. A target that keeps failing is marked on the ac
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import re
 
 import apprise
 from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
 from sqlalchemy import select
 
 from app import observability
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import Notification, NotificationTarget, User, utcnow
+from app.services.access.sealing import fernet
 
 log = logging.getLogger(__name__)
 # Apprise logs the URLs it sends to (tokens and all); its log must reach neither the worker's
@@ -36,9 +34,7 @@ HOST = re.compile(r"^(localhost|[\w.-]+\.[a-z]{2,}|\d{1,3}(\.\d{1,3}){3})(:\d+)?
 
 
 def _fernet() -> Fernet:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    key = hashlib.sha256(b"portal notification targets\0" + secret).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet("portal notification targets")
 
 
 def masked(url: str) -> str:

@@ -7,20 +7,16 @@ ends. They are never written in clear to the database, the job queue, logs or Se
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
 
 from app.exceptions import AppServiceError
+from app.services.access.sealing import fernet
 
 
 def _fernet() -> Fernet:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    key = hashlib.sha256(b"portal deploy secrets\0" + secret).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet("portal deploy secrets")
 
 
 def seal(values: dict[str, str]) -> str | None:

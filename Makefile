@@ -13,7 +13,7 @@ LOAD_VENV ?= .venv-load
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-tools real-guest-test e2e lint venv bugsink loadtool chromium bugsink-server bench clean
+.PHONY: demo test test-tools real-guest-test e2e lint venv bugsink loadtool chromium openid-provider bugsink-server bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ chromium:
 	@test -n "$$CHROMIUM" || command -v chromium >/dev/null || { \
 	    echo "make test needs Chromium: sudo apt-get install chromium (or set CHROMIUM)"; exit 1; }
 
+# A real OpenID provider for the single sign-on tests: oidc-provider from npm (Node.js 20+).
+OIDC_DIR := tests/e2e/oidc
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test needs Node.js and npm: sudo apt-get install nodejs npm"; exit 1; }
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+openid-provider: $(OIDC_DIR)/node_modules/.installed
+
 bugsink-server: venv bugsink
 	BUGSINK_VENV=$(BUGSINK_VENV) $(BIN)/python scripts/local_bugsink.py
 
@@ -50,7 +59,7 @@ demo: venv
 
 # The three venvs install side by side (-j3): on a fresh machine that is most of the wait.
 test-tools:
-	@$(MAKE) --no-print-directory -j3 venv bugsink loadtool chromium
+	@$(MAKE) --no-print-directory -j3 venv bugsink loadtool chromium openid-provider
 
 test: test-tools
 	BUGSINK_VENV=$(BUGSINK_VENV) LOAD_VENV=$(LOAD_VENV) $(BIN)/pytest

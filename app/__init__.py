@@ -60,7 +60,7 @@ def load_config(flask_app: Flask, overrides: dict | None) -> None:
 
 
 def register_extensions(flask_app: Flask) -> None:
-    """Bind db, migrations, login, CSRF and the Proxmox client."""
+    """Bind db, migrations, login, CSRF, the Proxmox client and single sign-on."""
     db.init_app(flask_app)
     migrate.init_app(flask_app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(flask_app)
@@ -76,8 +76,10 @@ def register_extensions(flask_app: Flask) -> None:
     sock.init_app(flask_app)
     proxmox.init_app(flask_app)
     from app.auth.session import configure_login_manager
+    from app.auth.sso import setup as setup_single_sign_on
 
     configure_login_manager(login_manager)
+    setup_single_sign_on(flask_app)  # the OpenID client, if OIDC_ISSUER is set
 
 
 def load_app_catalog(flask_app: Flask) -> None:

@@ -150,6 +150,15 @@ def from_environment() -> dict:
         "LOGIN_RATE_LIMIT": _limit("LOGIN_RATE_LIMIT", "5 per 10 minutes"),
         # Admins must turn two-factor sign-in on before anything else.
         "REQUIRE_2FA_FOR_ADMINS": env_bool("REQUIRE_2FA_FOR_ADMINS", False),
+        # Single sign-on with an OpenID provider (docs/SECURITY.md); off without OIDC_ISSUER.
+        "OIDC_ISSUER": os.environ.get("OIDC_ISSUER", "").strip().rstrip("/") or None,
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_NAME": os.environ.get("OIDC_NAME") or "single sign-on",
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid email profile",
+        "OIDC_ADMIN_CLAIM": os.environ.get("OIDC_ADMIN_CLAIM") or "groups",
+        "OIDC_ADMIN_VALUE": os.environ.get("OIDC_ADMIN_VALUE") or None,
+        "PASSWORD_LOGIN": env_bool("PASSWORD_LOGIN", True),
         "LOGIN_ADDRESS_RATE_LIMIT": _limit("LOGIN_ADDRESS_RATE_LIMIT", "20 per 10 minutes"),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "API_RATE_LIMIT": _limit("API_RATE_LIMIT", "300 per minute"),  # per token

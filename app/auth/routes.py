@@ -2,7 +2,17 @@
 
 import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth.forms import ChangePasswordForm, LoginForm
@@ -10,6 +20,7 @@ from app.auth.session import safe_next
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.services import login_limits, users
+from app.services.access import sso
 
 bp = Blueprint("auth", __name__)
 
@@ -20,6 +31,9 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
+    passwords = current_app.config["PASSWORD_LOGIN"]
+    if form.is_submitted() and not passwords:
+        abort(403, description="Sign in with single sign-on: passwords are turned off here.")
     if form.validate_on_submit():
         login_limits.check_login(form.username.data)
         try:
@@ -35,7 +49,8 @@ def login():
                 return redirect(url_for("auth.login_code"))
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
-    return render_template("auth/login.html", form=form)
+    sso_name = current_app.config["OIDC_NAME"] if sso.configured() else None
+    return render_template("auth/login.html", form=form, passwords=passwords, sso_name=sso_name)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -75,7 +75,8 @@ def with_hidden(secrets: list[str]) -> list[str]:
 
 
 def secret_values(config) -> list[str]:
-    values = [config.get(k) for k in ("PROXMOX_TOKEN_VALUE", "PROXMOX_PASSWORD", "SECRET_KEY")]
+    values = [config.get(k) for k in ("PROXMOX_TOKEN_VALUE", "PROXMOX_PASSWORD", "SECRET_KEY",
+                                      "OIDC_CLIENT_SECRET")]  # fmt: skip
     return [v for v in values if isinstance(v, str) and len(v) >= 6]
 
 

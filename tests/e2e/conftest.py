@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,12 +111,12 @@ class Portal:
 
 def start_portal(
     workdir: Path, pve_server: dict, app: str, job_worker: bool = False, accounts: bool = True,
-    **env_vars: str,
+    port: int | None = None, **env_vars: str,
 ) -> Portal:  # fmt: skip
     """The portal `app` under gunicorn.conf.py (2 workers, preload) with alice (admin) and bob
     (unless accounts is False: another instance made them), and with job_worker, the job
-    worker (`flask worker`) beside it."""
-    port = free_port()
+    worker (`flask worker`) beside it; on port (a free one by default)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "SECRET_KEY": SECRET_KEY,
@@ -213,3 +215,25 @@ def wait_for_workers(portal: Portal, count: int, seconds: float = 60) -> None:
                 pass
         time.sleep(0.2)
     raise AssertionError("gunicorn did not come up:\n" + portal.log_path.read_text())
+
+
+OIDC_DIR = ROOT / "tests" / "e2e" / "oidc"
+
+
+@contextmanager
+def openid_provider(port: int, redirect_uri: str, client_secret: str) -> Iterator[str]:
+    """oidc-provider from npm (tests/e2e/oidc: `npm ci` there; .ci/run does it) on loopback;
+    yields its issuer URL."""
+    assert (OIDC_DIR / "node_modules" / "oidc-provider").is_dir(), (
+        "run `npm ci` in tests/e2e/oidc (.ci/run does)"
+    )
+    process = subprocess.Popen(
+        ["node", "provider.mjs", str(port), redirect_uri, client_secret], cwd=OIDC_DIR,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert wait_for_port("127.0.0.1", port, 30), "oidc-provider did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -25,6 +25,8 @@ PROTECTION = {
     "tokens.revoke": "login",
     "auth.two_factor_page": "login",
     "auth.login_code": "public",
+    "auth.sso_start": "public",  # 404 unless single sign-on is configured
+    "auth.sso_callback": "public",
     "admin.two_factor_reset": "admin",
     "static": "public",
     "auth.login": "public",

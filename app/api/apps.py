@@ -93,11 +93,12 @@ def deploy(json: DeployIn):
                                meta=NO_CSRF))  # fmt: skip
     wanted = placed(form, options)
     if wanted is None:
-        invalid({name: list(f.errors) for name, f in form._fields.items() if f.errors})
+        invalid({field.name: list(field.errors) for field in form if field.errors})
+    making = "new VM" if entry.id.startswith(catalog.TEMPLATE_PREFIX) else "deploy"
     try:
         app = deploys.start(
-            current_user, entry, wanted, key, options.resources, jobs.run_app,
-        )  # fmt: skip
+            current_user, entry, wanted, key, options.resources, jobs.run_app, making
+        )
     except AppServiceError as refusal:
         refused(refusal)
     return app_out(app), 202

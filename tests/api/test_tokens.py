@@ -51,6 +51,13 @@ def test_refusals_are_problem_details(app, client, login, accounts):
     assert "read" in problem_of(read.post("/guests/101/power/start"), 403)["detail"]
     assert problem_of(read.get("/nowhere"), 404)
     assert problem_of(read.client.put("/api/v1/me", headers=read.headers), 405)
+    write = Api(app.test_client(), make_token(app, "bob", "write"))
+    huge = write.client.post(
+        "/api/v1/apps",
+        data=b"{" + b" " * 2**21 + b"}",
+        headers={**write.headers, "Content-Type": "application/json"},
+    )
+    assert problem_of(huge, 413)
 
 
 def test_expired_revoked_and_disabled_users_tokens_stop_working(app, accounts):

@@ -35,7 +35,7 @@ OFFERS = """[
 ]"""
 # Pages whose kind is their path but for these segments: an app of the catalog, a node.
 KINDS = [(re.compile(r"^/apps/(?!templates\b)[^/]+"), "/apps/APP"), (re.compile(r"\d+"), "N")]
-NOT_PAGES = ("/static/", "/healthz", "/logout", "/dashboard/live")
+NOT_PAGES = ("/static/", "/healthz", "/logout", "/dashboard/live", "/api/v1/openapi.json")
 
 
 @dataclass

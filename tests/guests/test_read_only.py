@@ -16,9 +16,10 @@ from tests.guests.test_rights import enabled_forms
 
 DEMO_CLUSTER = json.loads((Path(__file__).parents[2] / "demo" / "cluster.json").read_text())
 TOKEN = "portal@pve!portal"
-# POST forms that change only the portal: passwords, notifications, accounts, who owns a guest.
+# POST forms that change only the portal: passwords, notifications, API tokens, two-factor
+# sign-in, accounts, who owns a guest.
 PORTAL_ONLY = re.compile(
-    r"^/(account/password|account/notifications.*|admin/users.*|guests/.+/owner)$"
+    r"^/(account/(password|notifications.*|tokens.*|two-factor)|admin/users.*|guests/.+/owner)$"
 )
 
 

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
 from app import proxmox
-from app.extensions import csrf, db, login_manager, migrate, sock
+from app.extensions import csrf, db, login_manager, sock
 from app.security import init_security
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,9 @@ def load_config(flask_app: Flask, overrides: dict | None) -> None:
 
 
 def register_extensions(flask_app: Flask) -> None:
-    """Bind db, migrations, login, CSRF, the Proxmox client and single sign-on."""
+    """Bind db, login, CSRF, the Proxmox client and single sign-on (the migrations are bound
+    only where they are used: app.schema)."""
     db.init_app(flask_app)
-    migrate.init_app(flask_app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     login_manager.init_app(flask_app)
     csrf.init_app(flask_app)
     # noVNC and the terminal ask for PVE's `binary` subprotocol; pings keep proxies from
@@ -139,8 +139,10 @@ def register_commands(flask_app: Flask) -> None:
         users_cli,
         worker_command,
     )
+    from app.schema import db_commands
 
     flask_app.cli.add_command(init_db_command)
+    flask_app.cli.add_command(db_commands)
     flask_app.cli.add_command(worker_command)
     flask_app.cli.add_command(users_cli)
     flask_app.cli.add_command(tokens_cli)

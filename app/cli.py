@@ -9,9 +9,8 @@ import logging
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 
-from app import observability
+from app import observability, schema
 from app.auth.forms import PASSWORD_MIN
 from app.exceptions import AppServiceError, NotFoundError, ProxmoxError
 from app.extensions import db
@@ -24,7 +23,7 @@ from app.services.access import tokens
 @with_appcontext
 def init_db_command() -> None:
     """Create the database or bring it to the current schema (runs the migrations)."""
-    upgrade()
+    schema.upgrade(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo("Database is at the current schema.")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 
-import pycdlib
 import yaml
 
 VOLUME_LABEL = "cidata"
@@ -29,6 +28,8 @@ def seed_iso(user_data: str, meta: str, network_config: str | None = None) -> by
     files = {"user-data": user_data, "meta-data": meta}
     if network_config is not None:
         files["network-config"] = network_config
+    import pycdlib  # only the worker builds seed ISOs: web workers never load it
+
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=VOLUME_LABEL)
     for name, text in files.items():

@@ -1,9 +1,9 @@
-"""Flask extensions, created unbound here and bound to the app in the factory."""
+"""Flask extensions, created unbound here and bound to the app in the factory (Flask-Migrate
+is app.schema's, loaded only where it is used)."""
 
 from typing import TYPE_CHECKING
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 sock = Sock()  # websockets (the consoles); needs gunicorn's gthread workers

@@ -14,9 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-
-from app import create_app  # noqa: E402
+from app import (
+    create_app,  # noqa: E402
+    schema,  # noqa: E402
+)
 from app.cli import shell_actor  # noqa: E402
 from app.services import audit, ownership, users  # noqa: E402
 
@@ -34,8 +35,9 @@ def ensure_account(username: str, role: str, password: str):
 
 
 def main(admin_password: str, user_password: str) -> None:
-    with create_app().app_context():
-        upgrade()
+    app = create_app()
+    with app.app_context():
+        schema.upgrade(app)
         ensure_account("admin", "admin", admin_password)
         user = ensure_account("user", "user", user_password)
         for guest in ownership.find_by_vmids(USER_GUESTS):

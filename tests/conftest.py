@@ -20,12 +20,11 @@ import pytest
 import requests
 import sentry_sdk
 from aiosmtpd.controller import Controller
-from flask_migrate import upgrade
 from sentry_sdk.integrations.logging import ignore_logger
 from sentry_sdk.transport import Transport
 
 from app import config as settings
-from app import create_app
+from app import create_app, schema
 from app.extensions import db
 from app.services import users as user_service
 from scripts.wait_for_port import wait_for_port
@@ -205,7 +204,7 @@ def make_app(tmp_path, pve, fakepve_cafile, migrated_sqlite):
         app = create_app(config)
         if not copied:
             with app.app_context():
-                upgrade()
+                schema.upgrade(app)
             if fresh:
                 copy_sqlite(database, migrated_sqlite)
         apps.append(app)

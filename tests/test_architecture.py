@@ -172,3 +172,26 @@ def test_no_module_is_over_300_lines():
 def test_services_keeps_few_modules_at_its_top():
     top = sorted(p.name for p in (APP / "services").glob("*.py"))
     assert len(top) <= MAX_SERVICE_MODULES, top
+
+
+# What a web worker must not carry: the migrations (Alembic, Mako, Pygments), what only the job
+# worker uses (Apprise, pycdlib), and what only a rare page needs (Authlib without single
+# sign-on, pyotp and segno for two-factor sign-in). Issue 25 measured them at about 18 MB.
+NOT_IN_WEB_WORKERS = ("alembic", "mako", "pygments", "apprise", "pycdlib", "authlib", "pyotp",
+                      "segno")  # fmt: skip
+
+
+def test_a_web_worker_imports_only_what_it_uses(tmp_path):
+    """Importing the app as gunicorn does (wsgi.py) leaves those modules out."""
+    import subprocess
+    import sys
+
+    script = (
+        f"import sys, wsgi; print(' '.join(m for m in {NOT_IN_WEB_WORKERS!r} if m in sys.modules))"
+    )
+    env = {"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "PATH": "/usr/bin"}
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=APP.parent, env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    assert loaded == []

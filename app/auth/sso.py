@@ -5,8 +5,6 @@ subject (app.services.access.sso). Set up only when OIDC_ISSUER and OIDC_CLIENT_
 from __future__ import annotations
 
 import requests
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import login_user
 
@@ -24,7 +22,9 @@ def setup(flask_app: Flask) -> None:
     caches clients by name)."""
     config = flask_app.config
     if not (config["OIDC_ISSUER"] and config["OIDC_CLIENT_ID"]):
-        return
+        return  # and Authlib is never imported
+    from authlib.integrations.flask_client import OAuth
+
     client = OAuth(flask_app).register(
         "oidc", client_id=config["OIDC_CLIENT_ID"], client_secret=config["OIDC_CLIENT_SECRET"],
         server_metadata_url=f"{config['OIDC_ISSUER']}/.well-known/openid-configuration",
@@ -55,6 +55,8 @@ def sso_start():
 def sso_callback():
     """Back from the provider: the code exchanged (with the PKCE verifier), the ID token and
     its nonce checked, then the subject's account signed in."""
+    from authlib.integrations.base_client import OAuthError
+
     client, wanted = _client(), session.pop("sso_next", None)
     try:
         claims = client.authorize_access_token()["userinfo"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 
-import apprise
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
@@ -51,6 +50,8 @@ def targets(user: User) -> list[NotificationTarget]:
 
 def add_target(user: User, url: str) -> NotificationTarget:
     """Keep a new target for user; AppServiceError when Apprise does not take the URL."""
+    import apprise  # here, not at import: web workers rarely need its 1 MB of plugins
+
     if not apprise.Apprise().add(url.strip()):
         raise AppServiceError(
             "Apprise does not know this URL: check its form on the Apprise wiki "
@@ -138,6 +139,8 @@ def _send(target: NotificationTarget, message: Notification) -> str | None:
         url = _fernet().decrypt(target.sealed_url.encode()).decode()
     except InvalidToken:
         return "its URL cannot be read: SECRET_KEY changed since it was added (add it again)"
+    import apprise
+
     notifier = apprise.Apprise()
     notifier.add(url)
     with observability.hiding([url]):

@@ -7,15 +7,14 @@ without starting the app three times. Run with the portal's environment:
 
 import sys
 
-from flask_migrate import upgrade
-
-from app import create_app
+from app import create_app, schema
 from app.cli import shell_actor
 from app.services import users
 
 if __name__ == "__main__":
-    with create_app().app_context():
-        upgrade()
+    app = create_app()
+    with app.app_context():
+        schema.upgrade(app)
         if passwords := sys.argv[1:3]:
             admin_password, user_password = passwords
             users.create_user("alice", admin_password, "admin", "alice@example.com",

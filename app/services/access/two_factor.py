@@ -12,8 +12,6 @@ import hmac
 import secrets
 import time
 
-import pyotp
-import segno
 from cryptography.fernet import InvalidToken
 from sqlalchemy import delete, select
 
@@ -34,6 +32,8 @@ def _sealing():
 
 def new_key() -> str:
     """A new TOTP key (base32), sealed: what the enrolment page keeps until it is confirmed."""
+    import pyotp
+
     return _sealing().encrypt(pyotp.random_base32().encode()).decode()
 
 
@@ -49,6 +49,9 @@ def key_of(sealed: str) -> str:
 
 def enrolment(user: User, sealed: str) -> tuple[str, str]:
     """(the key to type in, the QR code as inline SVG) for an authenticator app."""
+    import pyotp
+    import segno  # drawing a QR code is rare: kept out of every worker's memory until then
+
     key = key_of(sealed)
     uri = pyotp.TOTP(key).provisioning_uri(name=user.username, issuer_name=ISSUER)
     svg = segno.make(uri, error="m").svg_inline(scale=4, svgclass="qr-code", lineclass=None)
@@ -127,6 +130,8 @@ def _clear(user: User) -> None:
 def _matching_step(key: str, code: str, last_step: int | None) -> int | None:
     """The time step (now, or one either side for clock drift) whose code is code, if it is
     later than last_step."""
+    import pyotp
+
     code = code.strip().replace(" ", "")
     totp, now = pyotp.TOTP(key), int(time.time()) // 30
     for step in (now - 1, now, now + 1):

@@ -213,11 +213,13 @@ def base_template_command(node: str, storage: str) -> None:
 
 
 @click.command("worker")
-@click.option("--workers", default=2, show_default=True, help="Jobs run at the same time.")
+@click.option("--workers", type=int, default=None, help="Jobs run at once [JOB_WORKERS: 2].")
 @with_appcontext
-def worker_command(workers: int) -> None:
+def worker_command(workers: int | None) -> None:
     """Run the job worker (app/jobs.py) until Ctrl-C or SIGTERM; jobs in flight finish first."""
     from app import jobs
+
+    workers = workers or int(current_app.config["JOB_WORKERS"])
 
     jobs.bind_flask_app(current_app._get_current_object())  # type: ignore[attr-defined]
     # What the worker does (deploys taken, resumed, skipped) goes to its output, for journald.

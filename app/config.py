@@ -177,6 +177,9 @@ def from_environment() -> dict:
         "BASE_IMAGE_URL": os.environ.get("BASE_IMAGE_URL") or f"{DEBIAN_CLOUD}/{DEBIAN_IMAGE}",
         "BASE_IMAGE_SUMS_URL": os.environ.get("BASE_IMAGE_SUMS_URL")
         or f"{DEBIAN_CLOUD}/SHA512SUMS",
+        # Jobs the worker runs at once (threads of `flask worker`): a deploy holds one while
+        # it runs, so this many deploys run at the same time (docs/PERFORMANCE.md).
+        "JOB_WORKERS": _int("JOB_WORKERS", 2),
         "DEPLOYS_AT_ONCE": _int("DEPLOYS_AT_ONCE", 3),
         "DEPLOY_RATE_LIMIT": _limit("DEPLOY_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),

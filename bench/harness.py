@@ -146,6 +146,8 @@ class Portal:
             "PROXMOX_VERIFY_SSL": fake.cafile, "PORT": str(self.port),
             "JOBS_URL": f"sqlite:///{workdir}/jobs.sqlite", "SENTRY_DSN": "",
             "SENTRY_ENVIRONMENT": "production", "FLASK_DEBUG": "0",
+            # The concurrent-deploys scenario (bench/deploys.py): four deploys per user at once.
+            "DEPLOYS_AT_ONCE": "4", "JOB_WORKERS": os.environ.get("JOB_WORKERS", "2"),
         }  # fmt: skip
         self.sentry, self.first = sentry, database is None
         self.envelopes: subprocess.Popen | None = None
@@ -180,6 +182,11 @@ class Portal:
         subprocess.run([BIN / "flask", "--app", "wsgi", *args], env=self.env, cwd=ROOT,
                        check=True, stdout=self.log, stderr=self.log)  # fmt: skip
 
+    def flask_output(self, *args: str) -> str:
+        """What a flask command printed (e.g. a new API token)."""
+        return subprocess.run([BIN / "flask", "--app", "wsgi", *args], env=self.env, cwd=ROOT,
+                              check=True, capture_output=True, text=True).stdout  # fmt: skip
+
     def start(self, *command, env: dict | None = None) -> subprocess.Popen:
         return subprocess.Popen(command, env=env or self.env, cwd=ROOT, start_new_session=True,
                                 stdout=self.log, stderr=self.log)  # fmt: skip
@@ -210,11 +217,13 @@ class Portal:
             raise RuntimeError(f"the deploy was not started: {response.url}")
         # Poll as the page does until it has run; the most Proxmox requests one poll made.
         self.deploy_poll, deadline = 0, time.monotonic() + 120
+        started = time.monotonic()
         while True:
             before = fake.served()
             poll = session.get(self.url + path + "/progress")
             poll.raise_for_status()
             if "HX-Refresh" in poll.headers:
+                self.one_deploy_seconds = time.monotonic() - started
                 return path
             self.deploy_poll = max(self.deploy_poll, fake.served() - before)
             if time.monotonic() > deadline:

@@ -24,11 +24,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import deploys  # noqa: E402
 from cluster import NODES, node_name  # noqa: E402
 from harness import ROOT, Fake, Portal, measure, requests_per_second  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 5000").split()]
 TIMED = int(os.environ.get("BENCH_REQUESTS", "50"))
+DEPLOYS = os.environ.get("BENCH_DEPLOYS", "1") != "0"  # the concurrent-deploys scenario
 
 
 def bench_size(size: int, workdir: Path) -> dict:
@@ -63,9 +65,43 @@ def bench_size(size: int, workdir: Path) -> dict:
         }
         with Portal(fake, workdir, sentry=True, database=off.database) as on:
             result["requests_per_second"] = requests_per_second(off, on)
+        if DEPLOYS:
+            job_workers = int(off.env["JOB_WORKERS"])
+            result["concurrent_deploys"] = deploys.run(off, job_workers, off.one_deploy_seconds)
         result["peak_rss_mb"] = {"gunicorn_worker": off.worker_peak_rss_mb(),
                                  "job_worker": off.job_worker_peak_rss_mb()}  # fmt: skip
+        result["targets"] = targets(result)
         return result
+
+
+def targets(r: dict) -> list[dict]:
+    """Issue 25's targets beside the figures: met or not met."""
+    floor, rss = r["floor"], r["peak_rss_mb"]
+    guest, slowest = r["guest_page"]["p50_ms"], floor["guest_page_slowest_call_p50_ms"]
+    if r["guests"] <= 100:
+        guest_target, guest_met = "≤ slowest call + 15 ms", guest <= slowest + 15
+    else:
+        guest_target, guest_met = "≤ 1.3× slowest call", guest <= 1.3 * slowest
+    rows = [
+        ("Proxmox requests per dashboard view", "= 1", r["proxmox_requests"]["dashboard"],
+         r["proxmox_requests"]["dashboard"] == 1),
+        ("Sentry on ÷ off", "≥ 0.97", r["requests_per_second"]["ratio"],
+         r["requests_per_second"]["ratio"] >= 0.97),
+        ("gunicorn worker peak RSS (MB)", "≤ 110", rss["gunicorn_worker"],
+         rss["gunicorn_worker"] <= 110),
+        ("job worker peak RSS (MB)", "≤ 100", rss["job_worker"], rss["job_worker"] <= 100),
+        ("guest page p50 (ms)", guest_target, f"{guest} (slowest call {slowest})", guest_met),
+    ]  # fmt: skip
+    deploys_run = r.get("concurrent_deploys")
+    if deploys_run:
+        ended = deploys_run["stuck"] == 0 and deploys_run["accepted"] == deploys_run["deploys"]
+        rows += [
+            ("20 concurrent deploys: all accepted and ended, none stuck", "none stuck",
+             f"{deploys_run['statuses']}", ended),
+            ("worker overhead per deploy (s)", "≤ 2", deploys_run["overhead_per_deploy_s"],
+             deploys_run["overhead_per_deploy_s"] <= 2),
+        ]  # fmt: skip
+    return [{"target": t, "wanted": w, "measured": m, "met": bool(ok)} for t, w, m, ok in rows]
 
 
 def table(result: dict) -> str:
@@ -91,6 +127,18 @@ def table(result: dict) -> str:
         ("peak RSS: gunicorn worker / job worker",
          f"{r['peak_rss_mb']['gunicorn_worker']} / {r['peak_rss_mb']['job_worker']} MB"),
     ]  # fmt: skip
+    if "concurrent_deploys" in r:
+        d = r["concurrent_deploys"]
+        rows.append(("20 deploys at once (5 users)",
+                     f"{d['statuses']} in {d['makespan_s']} s with {d['job_workers']} job workers; "
+                     f"one alone {d['one_deploy_alone_s']} s"))  # fmt: skip
+    rows += [
+        (
+            f"target: {t['target']} ({t['wanted']})",
+            f"{t['measured']}  {'met' if t['met'] else 'NOT MET'}",
+        )
+        for t in r["targets"]
+    ]
     width = max(len(label) for label, _ in rows)
     return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -151,11 +152,16 @@ def delivery_failed() -> bool:
     return _delivery_warning is not None and _delivery_warning.warned
 
 
+# Requests no one waits for: health checks, static files, and the polls of open pages (the
+# live dashboard, a task's and an app's progress), which are most of a busy portal's traffic.
+# Their errors are still sent; only their traces are not.
+UNTRACED = re.compile(r"^/(healthz$|static/|dashboard/live$|(tasks|my-apps)/\d+/progress$)")
+
+
 def _traces_sampler(rate: float):
     def sampler(sampling_context: dict) -> float:
         path = (sampling_context.get("wsgi_environ") or {}).get("PATH_INFO", "")
-        untraced = path == "/healthz" or path.startswith("/static/")
-        return 0.0 if untraced else rate
+        return 0.0 if UNTRACED.match(path) else rate
 
     return sampler
 

@@ -73,8 +73,11 @@ def test_release_defaults_to_app_version(sentry):
     assert options()["release"] == "7.7.7"
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/static/css/portal.css"])
-def test_healthz_and_static_are_never_traced(sentry, path):
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/static/css/portal.css", "/dashboard/live", "/tasks/7/progress",
+             "/my-apps/3/progress"],
+)  # fmt: skip
+def test_health_static_and_polls_are_never_traced(sentry, path):
     sentry()
     assert sampler_rate(path) == 0.0
 

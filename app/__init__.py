@@ -9,6 +9,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as settings
+from app import queue_backends  # noqa: F401 - first: Huey without the backends not used
+
+# isort: split
 from app import proxmox
 from app.extensions import csrf, db, login_manager, sock
 from app.security import init_security

@@ -177,8 +177,18 @@ def test_services_keeps_few_modules_at_its_top():
 # What a web worker must not carry: the migrations (Alembic, Mako, Pygments), what only the job
 # worker uses (Apprise, pycdlib), and what only a rare page needs (Authlib without single
 # sign-on, pyotp and segno for two-factor sign-in). Issue 25 measured them at about 18 MB.
-NOT_IN_WEB_WORKERS = ("alembic", "mako", "pygments", "apprise", "pycdlib", "authlib", "pyotp",
-                      "segno")  # fmt: skip
+NOT_IN_WEB_WORKERS = (
+    "alembic",
+    "mako",
+    "pygments",
+    "apprise",
+    "pycdlib",
+    "authlib",
+    "pyotp",
+    "segno",
+    "redis",
+    "psycopg",
+)  # fmt: skip (the last two: app/queue_backends)
 
 
 def test_a_web_worker_imports_only_what_it_uses(tmp_path):

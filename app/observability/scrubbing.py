@@ -70,6 +70,15 @@ def unless_socket_end(hint: dict, send):
     return send()
 
 
+def hidden_now(crumb: dict) -> dict:
+    """before_breadcrumb: blank the values hidden for the work in progress, while they are
+    known. The rest (configured secrets, denylisted keys) waits for before_send, which walks
+    every breadcrumb of an event that is sent: most breadcrumbs never are, and scrubbing each
+    as it is made cost every request."""
+    hidden = _hidden_values.get()
+    return scrub(crumb, list(hidden)) if hidden else crumb
+
+
 def with_hidden(secrets: list[str]) -> list[str]:
     return [*secrets, *_hidden_values.get()]
 

@@ -21,6 +21,7 @@ from sentry_sdk.scrubber import EventScrubber
 from app.observability.scopes import attach_request_context
 from app.observability.scrubbing import (
     DENYLIST,
+    hidden_now,
     scrub,
     secret_values,
     unless_socket_end,
@@ -81,7 +82,7 @@ def init_sentry(flask_app: Flask) -> bool:
                 hint, lambda: scrub(event, with_hidden(secrets))
             ),
             before_send_transaction=lambda event, hint: scrub(event, with_hidden(secrets)),
-            before_breadcrumb=lambda crumb, hint: scrub(crumb, with_hidden(secrets)),
+            before_breadcrumb=lambda crumb, hint: hidden_now(crumb),
             # What the portal uses, and nothing the SDK finds installed besides (aiohttp is,
             # for the test fake; its server is not the portal's).
             auto_enabling_integrations=False,

@@ -280,15 +280,21 @@ def measure(session: requests.Session, url: str, times: int) -> dict:
 
 def requests_per_second(off: Portal, on: Portal, rounds: int = 5, seconds: float = 4) -> dict:
     """Dashboard requests/s of the portal without and with Sentry, alternated round by round
-    (two clients each; gunicorn has two workers)."""
+    (two clients each; gunicorn has two workers). Which goes first swaps every round, so that
+    neither always follows the other's load; each round's ratio is kept too."""
     totals = {"off": 0, "on": 0}
     sessions = {"off": [off.log_in() for _ in range(2)], "on": [on.log_in() for _ in range(2)]}
     portals = {"off": off, "on": on}
-    for _ in range(rounds):
-        for name in ("off", "on"):
-            totals[name] += _load(sessions[name], portals[name].url + "/", seconds)
+    round_ratios = []
+    for number in range(rounds):
+        done = {}
+        for name in ("off", "on") if number % 2 == 0 else ("on", "off"):
+            done[name] = _load(sessions[name], portals[name].url + "/", seconds)
+            totals[name] += done[name]
+        round_ratios.append(round(done["on"] / max(1, done["off"]), 3))
     off_rps, on_rps = (round(totals[n] / (rounds * seconds), 1) for n in ("off", "on"))
-    return {"off": off_rps, "on": on_rps, "ratio": round(on_rps / off_rps, 3)}
+    return {"off": off_rps, "on": on_rps, "ratio": round(on_rps / off_rps, 3),
+            "round_ratios": round_ratios}  # fmt: skip
 
 
 def _load(sessions: list[requests.Session], url: str, seconds: float) -> int:

@@ -123,7 +123,8 @@ def table(result: dict) -> str:
          f"(+{r['ratios']['dashboard_p50_minus_floor_ms']} ms)"),
         ("guest page p50 / slowest call", f"{r['ratios']['guest_page_p50_over_slowest_call']}×  "
          f"(its six calls in a row at the fake: {floor['guest_page_calls_in_a_row_ms']} ms)"),
-        ("requests/s Sentry off / on (ratio)", f"{rps['off']} / {rps['on']} ({rps['ratio']})"),
+        ("requests/s Sentry off / on (ratio)", f"{rps['off']} / {rps['on']} ({rps['ratio']}; "
+         f"each round: {', '.join(str(x) for x in rps.get('round_ratios', []))})"),
         ("peak RSS: gunicorn worker / job worker",
          f"{r['peak_rss_mb']['gunicorn_worker']} / {r['peak_rss_mb']['job_worker']} MB"),
     ]  # fmt: skip

@@ -18,8 +18,8 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import passwords
 from app.extensions import Model
 from app.models.base import utcnow
 
@@ -29,8 +29,9 @@ EMAIL_MAX = 254
 
 
 def password_hash_method() -> str:
-    """werkzeug's hash method for new passwords: scrypt by default."""
-    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    """How new passwords are hashed: Argon2id (app/passwords.py), unless the app's
+    PASSWORD_HASH_METHOD names a werkzeug method (the tests use a fast one)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD") or passwords.ARGON2ID
 
 
 class User(UserMixin, Model):
@@ -84,13 +85,18 @@ class User(UserMixin, Model):
         return self.role == "admin"
 
     def set_password(self, password: str) -> None:
-        """Store a hash of password (never the password itself): scrypt, unless the app's
-        PASSWORD_HASH_METHOD says otherwise (the tests use a fast one)."""
-        self.password_hash = generate_password_hash(password, method=password_hash_method())
+        """Store a hash of password, never the password itself (`password_hash_method`)."""
+        self.password_hash = passwords.make(password, password_hash_method())
 
     def check_password(self, password: str) -> bool:
-        """True when password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """True when password matches the stored hash. A hash made the old way (werkzeug's
+        scrypt) is replaced by one made the current way while the password is at hand; the
+        caller commits."""
+        if not passwords.matches(self.password_hash, password):
+            return False
+        if passwords.outdated(self.password_hash, password_hash_method()):
+            self.set_password(password)
+        return True
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"

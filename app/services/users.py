@@ -7,8 +7,8 @@ import secrets
 from functools import cache
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import passwords
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import ROLES, User, password_hash_method, utcnow
@@ -20,7 +20,7 @@ from app.validation import MAX_ID
 @cache
 def _dummy_hash(method: str) -> str:
     """A hash to check against when the user is unknown, so both failures take the same time."""
-    return generate_password_hash(secrets.token_hex(16), method=method)
+    return passwords.make(secrets.token_hex(16), method)
 
 
 def find_by_username(username: str) -> User | None:
@@ -35,7 +35,7 @@ def authenticate(username: str, password: str) -> User:
     """
     user = find_by_username(username.strip())
     if user is None:
-        check_password_hash(_dummy_hash(password_hash_method()), password)
+        passwords.matches(_dummy_hash(password_hash_method()), password)
         raise AppServiceError("Invalid username or password.", http_status=401)
     if not user.check_password(password):
         raise AppServiceError("Invalid username or password.", http_status=401)

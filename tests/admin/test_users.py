@@ -135,11 +135,11 @@ def test_unknown_or_non_numeric_user_id_is_404(admin_client, url):
     assert b"Error 404" in response.data
 
 
-def test_passwords_are_hashed_with_scrypt_by_default(make_app):
+def test_passwords_are_hashed_with_argon2id_by_default(make_app):
     app = make_app(PASSWORD_HASH_METHOD=None)
     del app.config["PASSWORD_HASH_METHOD"]  # as in production, where nothing sets it
     result = app.test_cli_runner().invoke(
         args=["users", "create", "dora", "--password", "dora-pass-123"]
     )
     assert result.exit_code == 0, result.output
-    assert user(app, "dora").password_hash.startswith("scrypt:")
+    assert user(app, "dora").password_hash.startswith("$argon2id$v=19$m=12288,t=3,p=1$")

@@ -20,7 +20,7 @@ from app.guests.forms import (
 from app.models import Task
 from app.observability.reports import report_proxmox_error
 from app.services import ownership, tasks
-from app.services.guests import Guest, Node, actions, addresses, overview
+from app.services.guests import ClusterResources, Guest, actions, addresses, overview
 from app.services.users import list_users
 
 bp = Blueprint("guests", __name__)
@@ -36,7 +36,7 @@ def page_url(guest: Guest) -> str:
 @login_required
 def show(node: str, guest_type: str, vmid: int):
     """The guest page: status, config, snapshots, recent tasks, charts and actions."""
-    return _render_page(*ownership.locate(current_user, node, guest_type, vmid))
+    return _render_page(node, guest_type, vmid)
 
 
 @bp.get(GUEST_URL + "/addresses")
@@ -52,16 +52,20 @@ def ip_addresses(node: str, guest_type: str, vmid: int):
     return render_template("guests/_addresses.html", lookup=lookup)
 
 
-def _render_page(guest: Guest, host: Node, status: int = 200, **forms):
+def _render_page(
+    node: str, guest_type: str, vmid: int, cluster: ClusterResources | None = None,
+    status: int = 200, **forms,
+):  # fmt: skip
     """The guest page, with any submitted form that needs correcting shown with its errors."""
-    page = overview.load(guest, host, request.args.get("timeframe", "hour"))
+    timeframe = request.args.get("timeframe", "hour")
+    page = overview.load(current_user, node, guest_type, vmid, timeframe, cluster)
     forms.setdefault("snapshot_form", SnapshotForm())
     forms.setdefault("delete_form", DeleteForm())
     owner_form = None
     if current_user.is_admin:
         owner_form = OwnerForm(user_id=page.owner.id if page.owner else 0)
         owner_form.offer(u for u in list_users() if not u.is_admin)
-    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=guest.vmid, limit=50)}
+    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
     return (
         render_template(
             "guests/show.html", page=page, owner_form=owner_form, portal_tasks=portal_tasks,
@@ -107,24 +111,26 @@ def power(node: str, guest_type: str, vmid: int, action: str):
 @login_required
 def delete(node: str, guest_type: str, vmid: int):
     """Delete the guest and its disks, after its name was typed to confirm."""
-    guest, host = ownership.locate(current_user, node, guest_type, vmid)
+    cluster = ownership.visible_resources(current_user)  # for the page too, if it is shown again
+    guest, _ = ownership.locate(current_user, node, guest_type, vmid, cluster)
     form = DeleteForm()
     if form.validate_on_submit():
         if form.confirm_name.data.strip() == guest.name:
             key = form.request_key.data
             return start_task(guest, "delete", lambda: actions.delete(current_user, guest, key))
         form.confirm_name.errors = [f"Type {guest.name} exactly to delete this guest."]
-    return _render_page(guest, host, status=400, delete_form=form)
+    return _render_page(node, guest_type, vmid, cluster, status=400, delete_form=form)
 
 
 @bp.post(GUEST_URL + "/snapshots")
 @login_required
 def create_snapshot(node: str, guest_type: str, vmid: int):
     """Take a snapshot (with RAM for running VMs when asked)."""
-    guest, host = ownership.locate(current_user, node, guest_type, vmid)
+    cluster = ownership.visible_resources(current_user)  # for the page too, if it is shown again
+    guest, _ = ownership.locate(current_user, node, guest_type, vmid, cluster)
     form = SnapshotForm()
     if not form.validate_on_submit():
-        return _render_page(guest, host, status=400, snapshot_form=form)
+        return _render_page(node, guest_type, vmid, cluster, status=400, snapshot_form=form)
     return start_task(
         guest, "snapshot",
         lambda: actions.snapshot(

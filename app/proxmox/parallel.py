@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from app import observability
@@ -22,10 +22,16 @@ _pool_pid: int | None = None
 def at_once(*calls: Callable[[], Any]) -> list[Any]:
     """Run the calls concurrently and return their results in order. Once all have ended,
     the first failed call's error (in the order given) is raised."""
-    pool = _executor()
-    futures = [pool.submit(contextvars.copy_context().run, _own_scope, call) for call in calls]
+    futures = started(*calls)
     wait(futures)
     return [future.result() for future in futures]
+
+
+def started(*calls: Callable[[], Any]) -> list[Future]:
+    """Start the calls concurrently; their futures, in order, for a caller that may not need
+    every result (a future's `result()` raises its call's error)."""
+    pool = _executor()
+    return [pool.submit(contextvars.copy_context().run, _own_scope, call) for call in calls]
 
 
 def _own_scope(call: Callable[[], Any]) -> Any:

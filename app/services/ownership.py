@@ -11,6 +11,7 @@ guest under an old VMID belongs to nobody until an admin assigns it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -23,6 +24,8 @@ from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, Guest, Node, cluster_resources
 from app.proxmox.guests import GUEST_TYPES
 from app.services import audit
+
+NODE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")  # PVE's pve-node
 
 
 def _identity(guest: Guest) -> tuple[str, str]:
@@ -67,7 +70,23 @@ def locate(
             if (guest.node, guest.type, guest.vmid) == (node, guest_type, vmid):
                 host = next((n for n in resources.nodes if n.name == node), Node(node, "unknown"))
                 return guest, host
-    raise NotFoundError(
+    raise _not_found(node, guest_type, vmid)
+
+
+def check_address(user: User, node: str, guest_type: str, vmid: int) -> None:
+    """NotFoundError, before any Proxmox call, for an address that cannot be a guest user may
+    see: an unknown type, a name PVE would not give a node, or a VMID not assigned to them
+    (`locate` still decides, once the cluster is read)."""
+    if (
+        guest_type not in GUEST_TYPES
+        or not NODE_NAME.fullmatch(node)
+        or not (user.is_admin or vmid in assignments_of(user))
+    ):
+        raise _not_found(node, guest_type, vmid)
+
+
+def _not_found(node: str, guest_type: str, vmid: int) -> NotFoundError:
+    return NotFoundError(
         f"There is no guest {guest_type[:8]}/{vmid} on {node[:64]} that you can see."
     )
 

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import SETTLED, App, AppStatus, StepStatus, User
 from app.proxmox import get_client
 from app.proxmox.cluster import ClusterResources, cluster_resources
-from app.services import audit, notifications, ownership
+from app.services import audit, notifications
 from app.services import tasks as task_service
 from app.services.apps import admission, catalog, secret_inputs
 from app.services.apps.deploy.plans import clone_plan, deploy_plan
@@ -189,8 +189,7 @@ def guest_page(
 ) -> overview.GuestPage:
     """The guest page's data for the app's guest (NotFoundError when it is gone)."""
     vmid = int(app.vmid or 0)
-    guest, host = ownership.locate(user, app.node, app.guest_type, vmid, cluster)
-    return overview.load(guest, host, timeframe)
+    return overview.load(user, app.node, app.guest_type, vmid, timeframe, cluster)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,24 @@
 """A guest's page: status, config, snapshots, recent tasks and charts, in six Proxmox calls.
 
 The number of calls is fixed: it does not grow with the cluster, the guest's snapshots or its
-tasks (cluster/resources to find the guest, then status, config, snapshot, rrddata and tasks,
-those five at once).
+tasks. All six go out at once: cluster/resources (which finds the guest, its node, and whether
+the user may see it) and status, config, snapshot, rrddata and tasks, which only need the
+node, type and VMID the address gives. The page waits for its slowest call, not for the
+cluster's and then the others'; what the five read is used only once the cluster has shown
+the guest is there and the user's, and not waited for when its node is offline.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 
 from app.models import User
 from app.proxmox import get_client
 from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import Guest, Node
-from app.proxmox.parallel import at_once
+from app.proxmox.cluster import ClusterResources, Guest, cluster_resources
+from app.proxmox.parallel import started
 from app.services import ownership, tasks
 from app.services.guests import rights
 from app.services.guests.charts import Chart, build_charts
@@ -68,17 +72,23 @@ class GuestPage:
         return self.status["qmpstatus"] if self.paused else self.status.get("status", "unknown")
 
 
-def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
-    """The page of a guest found by ownership.locate (which made the first call), with charts
-    over timeframe (`hour` when it is not one of PVE's)."""
+def load(
+    user: User,
+    node: str,
+    guest_type: str,
+    vmid: int,
+    timeframe: str,
+    cluster: ClusterResources | None = None,
+) -> GuestPage:
+    """The page of the guest at node/type/vmid, if user may see it (NotFoundError otherwise),
+    with charts over timeframe (`hour` when it is not one of PVE's). A caller that has the
+    cluster already passes it, and the page makes five calls."""
     if timeframe not in pve_guests.TIMEFRAMES:
         timeframe = "hour"
-    node, guest_type, vmid = guest.node, guest.type, guest.vmid
-    if not host.online:  # PVE would answer every call with 595 "No route to host"
-        return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
-                         owner=ownership.owner_of(guest), node_online=False)  # fmt: skip
+    ownership.check_address(user, node, guest_type, vmid)  # before any call is made
     client = get_client()
-    status, config, recent_tasks, snapshots, samples, _ = at_once(
+    found, *reads = started(
+        (lambda: cluster) if cluster else (lambda: cluster_resources(client)),
         lambda: pve_guests.status(client, node, guest_type, vmid),
         lambda: pve_guests.config(client, node, guest_type, vmid),
         lambda: pve_guests.recent_tasks(client, node, vmid),
@@ -86,6 +96,12 @@ def load(guest: Guest, host: Node, timeframe: str) -> GuestPage:
         lambda: pve_guests.rrddata(client, node, guest_type, vmid, timeframe),
         rights.current,  # the token's privileges, for the buttons; usually cached
     )
+    guest, host = ownership.locate(user, node, guest_type, vmid, found.result())
+    if not host.online:  # its reads fail with 595 "No route to host": not waited for
+        return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
+                         owner=ownership.owner_of(guest), node_online=False)  # fmt: skip
+    wait(reads)  # all ended before an error is raised: its event has every call's breadcrumb
+    status, config, recent_tasks, snapshots, samples, _ = (read.result() for read in reads)
     tasks.settle(recent_tasks)  # tasks whose page nobody watched to the end
     return GuestPage(
         guest=guest,

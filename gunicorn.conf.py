@@ -9,6 +9,10 @@ import re
 
 from gunicorn.glogging import Logger
 
+from app.memory import give_back_large_blocks
+
+give_back_large_blocks()  # in the master, before the app is loaded: the workers inherit it
+
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # Threads, not one request per process: an open console holds its thread (a websocket) for as

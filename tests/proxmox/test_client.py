@@ -47,6 +47,8 @@ def test_token_login_reads_the_cluster(pve, connect):
         (100, "qemu", "pve1", ("prod", "web")),
         (200, "lxc", "pve2", ()),
     ]
+    one = cluster_resources(connect(), vmid=200)  # a page about one guest builds only it
+    assert [g.name for g in one.guests] == ["dns"] and one.nodes == resources.nodes
 
 
 def test_one_http_session_is_reused(pve, connect):

@@ -87,14 +87,15 @@ def load(
         timeframe = "hour"
     ownership.check_address(user, node, guest_type, vmid)  # before any call is made
     client = get_client()
-    found, *reads = started(
-        (lambda: cluster) if cluster else (lambda: cluster_resources(client)),
+    # The cluster's answer, the largest, is asked last: decoding it does not hold up the others.
+    *reads, found = started(
         lambda: pve_guests.status(client, node, guest_type, vmid),
         lambda: pve_guests.config(client, node, guest_type, vmid),
         lambda: pve_guests.recent_tasks(client, node, vmid),
         lambda: pve_guests.snapshots(client, node, guest_type, vmid),
         lambda: pve_guests.rrddata(client, node, guest_type, vmid, timeframe),
         rights.current,  # the token's privileges, for the buttons; usually cached
+        (lambda: cluster) if cluster else (lambda: cluster_resources(client, vmid)),
     )
     guest, host = ownership.locate(user, node, guest_type, vmid, found.result())
     if not host.online:  # its reads fail with 595 "No route to host": not waited for

@@ -152,6 +152,13 @@ def cluster_resources(client: ProxmoxClient, vmid: int | None = None) -> Cluster
     return result
 
 
+def storages(client: ProxmoxClient) -> list[Storage]:
+    """Every node's storages, without the guests: /cluster/resources?type=storage, a few
+    lines where the whole answer is megabytes on a large cluster."""
+    items = client.get("cluster/resources", type="storage") or []
+    return [_storage(item) for item in items if item.get("type") == "storage"]
+
+
 def node_status(client: ProxmoxClient, node: str) -> dict:
     """GET /nodes/{node}/status: CPU, memory, load, uptime and versions of one node."""
     return client.get(f"nodes/{node}/status") or {}

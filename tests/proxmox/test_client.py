@@ -4,7 +4,7 @@ import pytest
 
 from app.exceptions import ProxmoxError
 from app.proxmox import ProxmoxClient, ProxmoxSettings
-from app.proxmox.cluster import cluster_resources
+from app.proxmox.cluster import cluster_resources, storages
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port
 
 
@@ -49,6 +49,7 @@ def test_token_login_reads_the_cluster(pve, connect):
     ]
     one = cluster_resources(connect(), vmid=200)  # a page about one guest builds only it
     assert [g.name for g in one.guests] == ["dns"] and one.nodes == resources.nodes
+    assert storages(connect()) == resources.storages != []  # asked without the guests
 
 
 def test_one_http_session_is_reused(pve, connect):

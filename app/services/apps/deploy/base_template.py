@@ -26,7 +26,7 @@ from app.exceptions import AppServiceError
 from app.models import AppStep, StepStatus
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import cluster_resources, storage_volumes
+from app.proxmox.cluster import cluster_resources, storage_volumes, storages
 from app.services.apps.catalog import pve_release
 from app.services.apps.deploy.context import Deploy
 from app.services.apps.deploy.steps import claim_and_create
@@ -86,7 +86,7 @@ def check(deploy: Deploy, step: AppStep) -> None:
 def _file_storage(deploy: Deploy, content: str) -> str:
     node = deploy.app.node
     names = sorted(
-        s.name for s in cluster_resources(deploy.client).storages
+        s.name for s in storages(deploy.client)
         if s.node == node and s.active and content in s.content
     )  # fmt: skip
     if not names:

@@ -19,7 +19,7 @@ from app.exceptions import AppServiceError
 from app.models import AppStep, StepStatus
 from app.proxmox import deploys as pve
 from app.proxmox import guests as pve_guests
-from app.proxmox.cluster import cluster_resources, storage_volumes
+from app.proxmox.cluster import storage_volumes, storages
 from app.services.apps.deploy import compose_vm
 from app.services.apps.deploy.context import Deploy
 from app.services.apps.deploy.steps import claim_and_create
@@ -36,7 +36,7 @@ def template_storage(deploy: Deploy) -> str:
     """The node's storage for container templates (`local` when it has one)."""
     app = deploy.app
     names = sorted(
-        s.name for s in cluster_resources(deploy.client).storages
+        s.name for s in storages(deploy.client)
         if s.node == app.node and s.active and "vztmpl" in s.content
     )  # fmt: skip
     if not names:

@@ -155,7 +155,7 @@ def _own_guest(deploy: Deploy) -> Guest | None:
     app = deploy.app
     if app.vmid is None:
         return None
-    for guest in cluster_resources(deploy.client).guests:
+    for guest in cluster_resources(deploy.client, app.vmid).guests:
         if (guest.vmid, guest.type, guest.name) == (app.vmid, app.guest_type, app.name):
             return guest
     return None
@@ -164,7 +164,9 @@ def _own_guest(deploy: Deploy) -> Guest | None:
 def _kept_guest(deploy: Deploy) -> Guest | None:
     """The old container an OCI app's update kept, if it is still there."""
     app = deploy.app
-    for guest in cluster_resources(deploy.client).guests:
+    if app.previous_vmid is None:
+        return None
+    for guest in cluster_resources(deploy.client, app.previous_vmid).guests:
         if (guest.vmid, guest.type, guest.name) == (app.previous_vmid, "lxc", app.name):
             return guest
     return None

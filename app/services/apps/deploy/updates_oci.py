@@ -121,7 +121,7 @@ def restore(deploy: Deploy, extra_step) -> None:
 
 def _remove(deploy: Deploy, vmid: int) -> None:
     """Stop and destroy one of the update's containers, if it was made."""
-    for guest in cluster_resources(deploy.client).guests:
+    for guest in cluster_resources(deploy.client, vmid).guests:
         if guest.vmid == vmid:
             teardown.remove_guest(deploy, guest)
 

@@ -186,6 +186,8 @@ NOT_IN_WEB_WORKERS = (
     "authlib",
     "pyotp",
     "segno",
+    "argon2",
+    "cryptography",
     "redis",
     "psycopg",
 )  # fmt: skip (the last two: app/queue_backends)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 import re
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
 
 from app import observability
 from app.exceptions import AppServiceError, NotFoundError
 from app.extensions import db
 from app.models import Notification, NotificationTarget, User, utcnow
-from app.services.access.sealing import fernet
+from app.services.access import sealing
 
 log = logging.getLogger(__name__)
 # Apprise logs the URLs it sends to (tokens and all); its log must reach neither the worker's
@@ -32,8 +31,7 @@ FAILURES = ("deploy-failed", "clone-failed", "update-failed", "rolled-back", "ba
 HOST = re.compile(r"^(localhost|[\w.-]+\.[a-z]{2,}|\d{1,3}(\.\d{1,3}){3})(:\d+)?$", re.I)
 
 
-def _fernet() -> Fernet:
-    return fernet("portal notification targets")
+PURPOSE = "portal notification targets"
 
 
 def masked(url: str) -> str:
@@ -58,7 +56,7 @@ def add_target(user: User, url: str) -> NotificationTarget:
             "(for example ntfy://topic, json://host/path, mailto://user:pass@host)."
         )
     target = NotificationTarget(
-        user_id=user.id, sealed_url=_fernet().encrypt(url.strip().encode()).decode(),
+        user_id=user.id, sealed_url=sealing.seal(PURPOSE, url.strip()),
         shown=masked(url.strip())[:200], failures=0,
     )  # fmt: skip
     db.session.add(target)
@@ -136,8 +134,8 @@ def send_pending(limit: int = 100) -> int:
 def _send(target: NotificationTarget, message: Notification) -> str | None:
     """None when Apprise delivered it; else what went wrong, in words without the URL."""
     try:
-        url = _fernet().decrypt(target.sealed_url.encode()).decode()
-    except InvalidToken:
+        url = sealing.unseal(PURPOSE, target.sealed_url)
+    except sealing.Unreadable:
         return "its URL cannot be read: SECRET_KEY changed since it was added (add it again)"
     import apprise
 

@@ -12,36 +12,34 @@ import hmac
 import secrets
 import time
 
-from cryptography.fernet import InvalidToken
 from sqlalchemy import delete, select
 
 from app.exceptions import AppServiceError
 from app.extensions import db
 from app.models import RecoveryCode, User, utcnow
 from app.services import audit
-from app.services.access.sealing import fernet
+from app.services.access import sealing
 
 ISSUER = "Proxmox portal"
 RECOVERY_CODES = 10
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to mix up
 
 
-def _sealing():
-    return fernet("portal totp keys")
+PURPOSE = "portal totp keys"
 
 
 def new_key() -> str:
     """A new TOTP key (base32), sealed: what the enrolment page keeps until it is confirmed."""
     import pyotp
 
-    return _sealing().encrypt(pyotp.random_base32().encode()).decode()
+    return sealing.seal(PURPOSE, pyotp.random_base32())
 
 
 def key_of(sealed: str) -> str:
     """The TOTP key in clear (AppServiceError once SECRET_KEY has changed)."""
     try:
-        return _sealing().decrypt(sealed.encode()).decode()
-    except InvalidToken:
+        return sealing.unseal(PURPOSE, sealed)
+    except sealing.Unreadable:
         raise AppServiceError(
             "The two-factor key cannot be read: SECRET_KEY changed. An admin can reset it."
         ) from None

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import json
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from app.exceptions import AppServiceError
-from app.services.access.sealing import fernet
+from app.services.access import sealing
 
-
-def _fernet() -> Fernet:
-    return fernet("portal deploy secrets")
+PURPOSE = "portal deploy secrets"
 
 
 def seal(values: dict[str, str]) -> str | None:
     """Encrypt a {name: secret} dict (None when there is nothing to keep)."""
     if not values:
         return None
-    return _fernet().encrypt(json.dumps(values).encode()).decode()
+    return sealing.seal(PURPOSE, json.dumps(values))
 
 
 def unseal(token: str | None) -> dict[str, str]:
@@ -31,8 +27,8 @@ def unseal(token: str | None) -> dict[str, str]:
     if not token:
         return {}
     try:
-        return json.loads(_fernet().decrypt(token.encode()))
-    except InvalidToken:
+        return json.loads(sealing.unseal(PURPOSE, token))
+    except sealing.Unreadable:
         raise AppServiceError(
             "The deploy's secret inputs cannot be read: SECRET_KEY changed since it was started."
         ) from None

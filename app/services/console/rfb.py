@@ -12,9 +12,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
 RFB_VERSION = b"RFB 003.008\n"
 VNC_AUTH, NO_AUTH = 2, 1
 
@@ -60,6 +57,10 @@ def vnc_response(challenge: bytes, password: str) -> bytes:
     bytes VNC uses bit-reversed as the key."""
     key = (password.encode() + b"\0" * 8)[:8]
     key = bytes(int(f"{byte:08b}"[::-1], 2) for byte in key)
+    # cryptography (6 MB) loads when a console first needs it, not in every worker
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
     encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()
     return encryptor.update(challenge) + encryptor.finalize()
 

@@ -1,9 +1,9 @@
 """Password hashes: Argon2id for new ones.
 
-Argon2id with 12 MiB and 3 passes is one of the settings OWASP's Password Storage Cheat Sheet
-lists as equally strong (it ranks Argon2id first). werkzeug's default, scrypt with N=2^15,
-takes 32 MiB for every password check: a gunicorn worker's peak memory was set by its logins,
-and sixteen at once in one worker would take 512 MiB. Hashes made before (werkzeug's scrypt
+Argon2id with 7 MiB and 5 passes is one of the settings OWASP's Password Storage Cheat Sheet
+lists as equally strong (it ranks Argon2id first), the one that needs least memory. werkzeug's
+default, scrypt with N=2^15, takes 32 MiB for every password check: a gunicorn worker's peak
+memory was set by its logins, and sixteen at once in one worker would take 512 MiB. Hashes made before (werkzeug's scrypt
 or pbkdf2) still verify, and are replaced at the user's next login (`outdated`).
 """
 
@@ -21,7 +21,7 @@ _ARGON2_PREFIX = "$argon2id$"
 def _argon2():
     from argon2 import PasswordHasher, Type  # the web worker loads it at its first login
 
-    return PasswordHasher(time_cost=3, memory_cost=12 * 1024, parallelism=1, type=Type.ID)
+    return PasswordHasher(time_cost=5, memory_cost=7 * 1024, parallelism=1, type=Type.ID)
 
 
 def make(password: str, method: str = ARGON2ID) -> str:

@@ -142,4 +142,4 @@ def test_passwords_are_hashed_with_argon2id_by_default(make_app):
         args=["users", "create", "dora", "--password", "dora-pass-123"]
     )
     assert result.exit_code == 0, result.output
-    assert user(app, "dora").password_hash.startswith("$argon2id$v=19$m=12288,t=3,p=1$")
+    assert user(app, "dora").password_hash.startswith("$argon2id$v=19$m=7168,t=5,p=1$")

@@ -3,8 +3,9 @@
 Argon2id with 7 MiB and 5 passes is one of the settings OWASP's Password Storage Cheat Sheet
 lists as equally strong (it ranks Argon2id first), the one that needs least memory. werkzeug's
 default, scrypt with N=2^15, takes 32 MiB for every password check: a gunicorn worker's peak
-memory was set by its logins, and sixteen at once in one worker would take 512 MiB. Hashes made before (werkzeug's scrypt
-or pbkdf2) still verify, and are replaced at the user's next login (`outdated`).
+memory was set by its logins, and sixteen at once in one worker would take 512 MiB. Hashes
+made before (werkzeug's scrypt or pbkdf2) still verify, and are replaced at the user's next
+login (`outdated`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Envelopes(BaseHTTPRequestHandler):
+    # Keep-alive, as Sentry and Bugsink answer: the SDK reuses its connection.
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.send_response(200)

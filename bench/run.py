@@ -63,8 +63,11 @@ def bench_size(size: int, workdir: Path) -> dict:
                 2,
             ),
         }
-        with Portal(fake, workdir, sentry=True, database=off.database) as on:
-            result["requests_per_second"] = requests_per_second(off, on)
+        with (
+            Portal(fake, workdir, sentry=False, database=off.database, workers=1) as alone,
+            Portal(fake, workdir, sentry=True, database=off.database, workers=1) as on,
+        ):
+            result["requests_per_second"] = requests_per_second(alone, on)
         if DEPLOYS:
             job_workers = int(off.env["JOB_WORKERS"])
             result["concurrent_deploys"] = deploys.run(off, job_workers, off.one_deploy_seconds)
@@ -78,10 +81,15 @@ def targets(r: dict) -> list[dict]:
     """Issue 25's targets beside the figures: met or not met."""
     floor, rss = r["floor"], r["peak_rss_mb"]
     guest, slowest = r["guest_page"]["p50_ms"], floor["guest_page_slowest_call_p50_ms"]
+    # The issue names 100 guests (+ 15 ms) and 5,000 (1.3×); a size between is held to the
+    # looser of the two, which is + 15 ms below a 50 ms call and 1.3× above it.
     if r["guests"] <= 100:
         guest_target, guest_met = "≤ slowest call + 15 ms", guest <= slowest + 15
-    else:
+    elif r["guests"] >= 5000:
         guest_target, guest_met = "≤ 1.3× slowest call", guest <= 1.3 * slowest
+    else:
+        guest_target = "≤ slowest call + 15 ms or 1.3×, the larger"
+        guest_met = guest <= max(slowest + 15, 1.3 * slowest)
     rows = [
         ("Proxmox requests per dashboard view", "= 1", r["proxmox_requests"]["dashboard"],
          r["proxmox_requests"]["dashboard"] == 1),

@@ -114,6 +114,10 @@ def init_sentry(flask_app: Flask) -> bool:
     # websockets logs a Proxmox console socket dropped mid-read as an "unexpected internal
     # error"; the relay ends such a console itself (a peer closing is not a portal failure).
     ignore_logger("app.proxmox.console.socket")
+    # gunicorn writes a request's access line once the page is sent: as a breadcrumb it would
+    # only be wiped when the worker's thread takes its next request (work for nothing, on
+    # every request).
+    ignore_logger("gunicorn.access")
     _warn_once_when_delivery_fails(dsn)
     _set_static_contexts(flask_app, environment)
     flask_app.before_request(attach_request_context)

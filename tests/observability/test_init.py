@@ -198,6 +198,10 @@ def test_error_log_lines_are_events_and_lesser_ones_breadcrumbs(sentry):
     app, transport = sentry()
     log = logging.getLogger("app.services.tasks")
     with app.app_context():
+        access = logging.getLogger("gunicorn.access")
+        access.setLevel(logging.INFO)  # as gunicorn sets it
+        access.info("GET / 200: never a breadcrumb")
+        access.setLevel(logging.NOTSET)
         log.warning("a warning: only a breadcrumb")
         log.error("an error: one event")
         sentry_sdk.flush()
@@ -205,3 +209,4 @@ def test_error_log_lines_are_events_and_lesser_ones_breadcrumbs(sentry):
     assert [e["logentry"]["message"] for e in events] == ["an error: one event"]
     crumbs = [c["message"] for c in events[0]["breadcrumbs"]["values"]]
     assert "a warning: only a breadcrumb" in crumbs
+    assert not [c for c in crumbs if "never a breadcrumb" in c]

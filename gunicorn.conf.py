@@ -9,7 +9,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-from app.memory import give_back_large_blocks
+from app.memory import freeze_startup_objects, give_back_large_blocks
 
 give_back_large_blocks()  # in the master, before the app is loaded: the workers inherit it
 
@@ -50,6 +50,11 @@ logger_class = AccessLogWithoutTokens
 # Several portals (the demo, end-to-end tests) may run side by side; the default
 # control socket path (~/.gunicorn/gunicorn.ctl) would be shared between them.
 control_socket_disable = True
+
+
+def when_ready(server):
+    """The app is loaded (preload_app) and no worker is forked yet."""
+    freeze_startup_objects()
 
 
 def worker_exit(server, worker):

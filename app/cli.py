@@ -218,12 +218,13 @@ def base_template_command(node: str, storage: str) -> None:
 def worker_command(workers: int | None) -> None:
     """Run the job worker (app/jobs.py) until Ctrl-C or SIGTERM; jobs in flight finish first."""
     from app import jobs
-    from app.memory import give_back_large_blocks
+    from app.memory import freeze_startup_objects, give_back_large_blocks
 
     give_back_large_blocks()
     workers = workers or int(current_app.config["JOB_WORKERS"])
 
     jobs.bind_flask_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    freeze_startup_objects()  # the app and its jobs are loaded
     # What the worker does (deploys taken, resumed, skipped) goes to its output, for journald.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     click.echo(f"Worker: {workers} threads, jobs from {jobs.huey.storage.__class__.__name__}.")

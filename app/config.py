@@ -73,6 +73,14 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def _count(name: str, default: int) -> int:
+    """A whole number, 0 or more."""
+    count = _int(name, default)
+    if count < 0:
+        raise ValueError(f"{name} must be 0 or more, not {count}")
+    return count
+
+
 def _float(name: str) -> float | None:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -191,6 +199,8 @@ def from_environment() -> dict:
         "SENTRY_ENVIRONMENT": os.environ.get("SENTRY_ENVIRONMENT") or None,
         "SENTRY_RELEASE": os.environ.get("SENTRY_RELEASE") or None,
         "SENTRY_TRACES_SAMPLE_RATE": _float("SENTRY_TRACES_SAMPLE_RATE"),
+        # Each worker traces at most this many requests a minute (app/observability/sampling.py).
+        "SENTRY_TRACES_PER_MINUTE": _count("SENTRY_TRACES_PER_MINUTE", 30),
         "SENTRY_DEBUG": env_bool("SENTRY_DEBUG", None),
         "SENTRY_SEND_USER_PII": env_bool("SENTRY_SEND_USER_PII", True),
     }

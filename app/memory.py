@@ -13,6 +13,7 @@ master (its workers inherit them) and in the job worker.
 from __future__ import annotations
 
 import ctypes
+import gc
 
 M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's <malloc.h>
 LARGE_BLOCK = 128 * 1024
@@ -26,3 +27,17 @@ def give_back_large_blocks() -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)) and bool(mallopt(M_ARENA_MAX, 2))
+
+
+def freeze_startup_objects() -> None:
+    """Move every object made so far (the loaded app: modules, templates, the catalog) out of
+    the garbage collector's sight.
+
+    A request allocates enough for the collector to run a few times each, and its oldest
+    generation walked all ~125,000 objects the app is made of every few hundred requests: about
+    0.7 ms of a 10 ms dashboard. They live as long as the process, so walking them finds nothing;
+    frozen in the gunicorn master before it forks, they are skipped by every worker (and pages
+    the workers share with the master stay shared, as the collector no longer writes to them).
+    """
+    gc.collect()
+    gc.freeze()

@@ -381,6 +381,9 @@ def sentry(make_app):
             "SENTRY_ENVIRONMENT": "development",
             # SDK debug output goes to a stderr that pytest closes before the SDK's atexit hook.
             "SENTRY_DEBUG": False,
+            # A test's requests come faster than any worker's; those that look at traces must
+            # see every one (tests/observability/test_sampling.py sets its own budget).
+            "SENTRY_TRACES_PER_MINUTE": 1_000_000,
         }
         config.update(overrides)
         return make_app(**config), transport

@@ -114,11 +114,20 @@ def test_bad_traces_sample_rate_is_reported_by_name(monkeypatch, value):
         config.from_environment()
 
 
+@pytest.mark.parametrize(("value", "message"), [("many", "a whole number"), ("-1", "0 or more")])
+def test_bad_traces_budget_is_reported_by_name(monkeypatch, value, message):
+    monkeypatch.setenv("SENTRY_TRACES_PER_MINUTE", value)
+    with pytest.raises(ValueError, match=f"SENTRY_TRACES_PER_MINUTE must be {message}"):
+        config.from_environment()
+
+
 def test_sentry_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("SENTRY_TRACES_SAMPLE_RATE", "0.25")
+    monkeypatch.setenv("SENTRY_TRACES_PER_MINUTE", "120")
     monkeypatch.setenv("SENTRY_SEND_USER_PII", "false")
     monkeypatch.setenv("SENTRY_DEBUG", "")
     settings = config.from_environment()
     assert settings["SENTRY_TRACES_SAMPLE_RATE"] == 0.25
+    assert settings["SENTRY_TRACES_PER_MINUTE"] == 120
     assert settings["SENTRY_SEND_USER_PII"] is False
     assert settings["SENTRY_DEBUG"] is None

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import deploys  # noqa: E402
 from cluster import NODES, node_name  # noqa: E402
-from harness import ROOT, Fake, Portal, measure, requests_per_second  # noqa: E402
+from harness import ROOT, Fake, Portal, measure, sentry_on_off  # noqa: E402
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 5000").split()]
 TIMED = int(os.environ.get("BENCH_REQUESTS", "50"))
@@ -63,11 +63,7 @@ def bench_size(size: int, workdir: Path) -> dict:
                 2,
             ),
         }
-        with (
-            Portal(fake, workdir, sentry=False, database=off.database, workers=1) as alone,
-            Portal(fake, workdir, sentry=True, database=off.database, workers=1) as on,
-        ):
-            result["requests_per_second"] = requests_per_second(alone, on)
+        result["requests_per_second"] = sentry_on_off(fake, workdir, off.database)
         if DEPLOYS:
             job_workers = int(off.env["JOB_WORKERS"])
             result["concurrent_deploys"] = deploys.run(off, job_workers, off.one_deploy_seconds)
@@ -132,7 +128,7 @@ def table(result: dict) -> str:
         ("guest page p50 / slowest call", f"{r['ratios']['guest_page_p50_over_slowest_call']}×  "
          f"(its six calls in a row at the fake: {floor['guest_page_calls_in_a_row_ms']} ms)"),
         ("requests/s Sentry off / on (ratio)", f"{rps['off']} / {rps['on']} ({rps['ratio']}; "
-         f"each round: {', '.join(str(x) for x in rps.get('round_ratios', []))})"),
+         f"each pair: {', '.join(str(x) for x in rps['pair_ratios'])})"),
         ("peak RSS: gunicorn worker / job worker",
          f"{r['peak_rss_mb']['gunicorn_worker']} / {r['peak_rss_mb']['job_worker']} MB"),
     ]  # fmt: skip

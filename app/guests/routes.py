@@ -58,14 +58,17 @@ def _render_page(
 ):  # fmt: skip
     """The guest page, with any submitted form that needs correcting shown with its errors."""
     timeframe = request.args.get("timeframe", "hour")
-    page = overview.load(current_user, node, guest_type, vmid, timeframe, cluster)
+    reads = overview.start(current_user, node, guest_type, vmid, timeframe, cluster)
+    # The database's part while Proxmox answers.
+    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
+    users = [u for u in list_users() if not u.is_admin] if current_user.is_admin else []
+    page = reads.page()
     forms.setdefault("snapshot_form", SnapshotForm())
     forms.setdefault("delete_form", DeleteForm())
     owner_form = None
     if current_user.is_admin:
         owner_form = OwnerForm(user_id=page.owner.id if page.owner else 0)
-        owner_form.offer(u for u in list_users() if not u.is_admin)
-    portal_tasks = {t.upid: t for t in tasks.visible(current_user, vmid=vmid, limit=50)}
+        owner_form.offer(users)
     return (
         render_template(
             "guests/show.html", page=page, owner_form=owner_form, portal_tasks=portal_tasks,

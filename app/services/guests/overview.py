@@ -11,7 +11,7 @@ the guest is there and the user's, and not waited for when its node is offline.
 from __future__ import annotations
 
 import re
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
 from app.models import User
@@ -83,12 +83,25 @@ def load(
     """The page of the guest at node/type/vmid, if user may see it (NotFoundError otherwise),
     with charts over timeframe (`hour` when it is not one of PVE's). A caller that has the
     cluster already passes it, and the page makes five calls."""
+    return start(user, node, guest_type, vmid, timeframe, cluster).page()
+
+
+def start(
+    user: User,
+    node: str,
+    guest_type: str,
+    vmid: int,
+    timeframe: str,
+    cluster: ClusterResources | None = None,
+) -> Reads:
+    """load(), in two steps: the calls go out now, and the caller may use the database while
+    Proxmox answers before it asks for `.page()`."""
     if timeframe not in pve_guests.TIMEFRAMES:
         timeframe = "hour"
     ownership.check_address(user, node, guest_type, vmid)  # before any call is made
     client = get_client()
     # The cluster's answer, the largest, is asked last: decoding it does not hold up the others.
-    *reads, found = started(
+    *calls, found = started(
         lambda: pve_guests.status(client, node, guest_type, vmid),
         lambda: pve_guests.config(client, node, guest_type, vmid),
         lambda: pve_guests.recent_tasks(client, node, vmid),
@@ -97,27 +110,46 @@ def load(
         rights.current,  # the token's privileges, for the buttons; usually cached
         (lambda: cluster) if cluster else (lambda: cluster_resources(client, vmid)),
     )
-    guest, host = ownership.locate(user, node, guest_type, vmid, found.result())
-    if not host.online:  # its reads fail with 595 "No route to host": not waited for
-        return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [], timeframe,
-                         owner=ownership.owner_of(guest), node_online=False)  # fmt: skip
-    wait(reads)  # all ended before an error is raised: its event has every call's breadcrumb
-    status, config, recent_tasks, snapshots, samples, _ = (read.result() for read in reads)
-    tasks.settle(recent_tasks)  # tasks whose page nobody watched to the end
-    return GuestPage(
-        guest=guest,
-        status=status,
-        config=config,
-        summary=[(label, str(config[key])) for key, label in SUMMARY_KEYS if key in config],
-        disks=sorted((k, str(v)) for k, v in config.items() if DISK_KEY.match(k)),
-        networks=sorted((k, str(v)) for k, v in config.items() if NET_KEY.match(k)),
-        snapshots=snapshot_tree(snapshots),
-        pve_tasks=recent_tasks,
-        charts=build_charts(samples),
-        timeframe=timeframe,
-        actions=available_actions(guest_type, status, guest.template),
-        owner=ownership.owner_of(guest),
-    )
+    return Reads(user, node, guest_type, vmid, timeframe, calls, found)
+
+
+@dataclass
+class Reads:
+    """A guest page's Proxmox calls in flight."""
+
+    user: User
+    node: str
+    guest_type: str
+    vmid: int
+    timeframe: str
+    calls: list[Future]
+    found: Future
+
+    def page(self) -> GuestPage:
+        """Wait for the calls and build the page (NotFoundError if the user may not see it)."""
+        guest, host = ownership.locate(self.user, self.node, self.guest_type, self.vmid,
+                                       self.found.result())  # fmt: skip
+        if not host.online:  # its reads fail with 595 "No route to host": not waited for
+            return GuestPage(guest, {"status": guest.status}, {}, [], [], [], [], [], [],
+                             self.timeframe, owner=ownership.owner_of(guest),
+                             node_online=False)  # fmt: skip
+        wait(self.calls)  # all ended before an error is raised: its event has every breadcrumb
+        status, config, recent_tasks, snapshots, samples, _ = (c.result() for c in self.calls)
+        tasks.settle(recent_tasks)  # tasks whose page nobody watched to the end
+        return GuestPage(
+            guest=guest,
+            status=status,
+            config=config,
+            summary=[(label, str(config[key])) for key, label in SUMMARY_KEYS if key in config],
+            disks=sorted((k, str(v)) for k, v in config.items() if DISK_KEY.match(k)),
+            networks=sorted((k, str(v)) for k, v in config.items() if NET_KEY.match(k)),
+            snapshots=snapshot_tree(snapshots),
+            pve_tasks=recent_tasks,
+            charts=build_charts(samples),
+            timeframe=self.timeframe,
+            actions=available_actions(self.guest_type, status, guest.template),
+            owner=ownership.owner_of(guest),
+        )
 
 
 def available_actions(guest_type: str, status: dict, template: bool = False) -> list[str]:

@@ -1,4 +1,5 @@
-"""How the portal's long-running processes give memory back: glibc's malloc settings.
+"""What the portal's long-running processes set at start: glibc's malloc settings, which give
+memory back, and the loaded app frozen out of the garbage collector's sight.
 
 A request or a job on a large cluster briefly holds megabytes (Proxmox's answer to
 /cluster/resources, decoded). With glibc's defaults, the size above which a block is mapped on

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,19 +136,27 @@ def _storage(item: dict) -> Storage:
     )
 
 
+# How many threads of a process read the whole cluster at once. On a large cluster each answer
+# is megabytes once decoded, and twenty deploys started together (each reads it to place its
+# app and check its user's quota) had a worker's threads holding one each, past the worker's
+# memory target. Decoding holds the GIL, so reading more at once hardly gains time: only memory.
+WHOLE_CLUSTER_READS = threading.BoundedSemaphore(2)
+
+
 def cluster_resources(client: ProxmoxClient, vmid: int | None = None) -> ClusterResources:
     """Every node, guest and storage, from exactly one API call whatever the cluster's size.
     With vmid, the guests are only the one with that VMID: a page about one guest need not
     build 5,000 (a sixth of the page's time on such a cluster)."""
     result = ClusterResources()
-    for item in client.get("cluster/resources") or []:
-        if item.get("type") == "node":
-            result.nodes.append(_node(item))
-        elif item.get("type") in ("qemu", "lxc"):
-            if vmid is None or item.get("vmid") == vmid:
-                result.guests.append(_guest(item))
-        elif item.get("type") == "storage":
-            result.storages.append(_storage(item))
+    with WHOLE_CLUSTER_READS:
+        for item in client.get("cluster/resources") or []:
+            if item.get("type") == "node":
+                result.nodes.append(_node(item))
+            elif item.get("type") in ("qemu", "lxc"):
+                if vmid is None or item.get("vmid") == vmid:
+                    result.guests.append(_guest(item))
+            elif item.get("type") == "storage":
+                result.storages.append(_storage(item))
     result.nodes.sort(key=lambda n: n.name)
     return result
 

@@ -62,9 +62,10 @@ def test_over_its_budget_a_worker_sends_fewer_traces_and_says_at_what_rate(sentr
     # 1/3, ...), and each trace tells Sentry the share it was taken at.
     rates = [float(envelope.headers["trace"]["sample_rate"]) for envelope in transport.envelopes
              if any(item.type == "transaction" for item in envelope.items)]  # fmt: skip
-    assert 1 <= len(rates) <= 15  # of 60 and more requests
-    assert rates[0] == 1.0
-    assert min(rates) < 0.2
+    assert 1 <= len(rates) <= 15  # of 60 and more requests (about 5 on average)
+    assert rates[0] == 1.0  # the first request of a window is always within the budget
+    assert all(rate < 1.0 for rate in rates[1:])
+    assert rates == sorted(rates, reverse=True)
 
 
 def test_templates_do_not_build_sentry_trace_meta_tags(sentry, monkeypatch):

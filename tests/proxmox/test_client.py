@@ -1,5 +1,8 @@
 """The Proxmox layer against a real fakepve over HTTPS: success and every way a call can fail."""
 
+import threading
+import time
+
 import pytest
 
 from app.exceptions import ProxmoxError
@@ -128,3 +131,18 @@ def test_missing_configuration_is_explained(pve, connect):
     error = failure(connect(host=""))
     assert (error.kind, error.http_status) == ("config", 503)
     assert "PROXMOX_HOST" in error.hint
+
+
+def test_a_process_reads_the_whole_cluster_two_threads_at_a_time(pve, connect):
+    """Each answer is megabytes on a large cluster: four threads asking at once are answered
+    two and two, so a worker holds two at most."""
+    client = connect()
+    pve.time_scale = 1  # the latency is in PVE seconds
+    pve.slow_network(0.4)
+    threads = [threading.Thread(target=cluster_resources, args=(client,)) for _ in range(4)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 0.8 <= time.monotonic() - started < 1.6  # two rounds of 0.4 s, not one

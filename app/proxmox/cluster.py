@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +142,20 @@ def _storage(item: dict) -> Storage:
 # megabytes while it is decoded, and five deploys started together (each reads it to place its
 # app and check its user's quota) had a worker holding two or three at once, past its memory
 # target at 5,000 guests. Decoding holds the GIL, so reading more at once hardly gains time.
+# A turn is waited for TURN_SECONDS at most (a 5,000-guest read takes a tenth of that): a
+# Proxmox that hangs must not queue every page of the worker behind it.
 WHOLE_CLUSTER_READS = threading.Lock()
+TURN_SECONDS = 2.0
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    taken = WHOLE_CLUSTER_READS.acquire(timeout=TURN_SECONDS)
+    try:
+        yield
+    finally:
+        if taken:
+            WHOLE_CLUSTER_READS.release()
 
 
 def cluster_resources(client: ProxmoxClient, vmid: int | None = None) -> ClusterResources:
@@ -148,7 +163,7 @@ def cluster_resources(client: ProxmoxClient, vmid: int | None = None) -> Cluster
     With vmid, the guests are only the one with that VMID: a page about one guest need not
     build 5,000 (a sixth of the page's time on such a cluster)."""
     result = ClusterResources()
-    with WHOLE_CLUSTER_READS:
+    with _one_at_a_time():
         for item in client.get("cluster/resources") or []:
             if item.get("type") == "node":
                 result.nodes.append(_node(item))

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from app.exceptions import ProxmoxError
-from app.proxmox import ProxmoxClient, ProxmoxSettings
+from app.proxmox import ProxmoxClient, ProxmoxSettings, cluster
 from app.proxmox.cluster import cluster_resources, storages
 from tests.conftest import TOKEN_NAME, TOKEN_USER, TOKEN_VALUE, free_port
 
@@ -146,3 +146,13 @@ def test_a_process_reads_the_whole_cluster_one_thread_at_a_time(pve, connect):
     for thread in threads:
         thread.join()
     assert 0.85 <= time.monotonic() - started < 1.6  # three rounds of 0.3 s, not one
+
+
+def test_a_turn_is_not_waited_for_forever(pve, connect, monkeypatch):
+    """A read that hangs must not hold every other page of the worker behind it."""
+    monkeypatch.setattr(cluster, "TURN_SECONDS", 0.2)
+    client = connect()
+    with cluster.WHOLE_CLUSTER_READS:  # another thread's read that does not end
+        started = time.monotonic()
+        assert cluster_resources(client).nodes
+    assert 0.2 <= time.monotonic() - started < 1.5

@@ -189,7 +189,7 @@ def guest_page(
 ) -> overview.GuestPage:
     """The guest page's data for the app's guest (NotFoundError when it is gone)."""
     vmid = int(app.vmid or 0)
-    return overview.load(user, app.node, app.guest_type, vmid, timeframe, cluster)
+    return overview.start(user, app.node, app.guest_type, vmid, timeframe, cluster).page()
 
 
 @dataclass(frozen=True)

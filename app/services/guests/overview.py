@@ -72,20 +72,6 @@ class GuestPage:
         return self.status["qmpstatus"] if self.paused else self.status.get("status", "unknown")
 
 
-def load(
-    user: User,
-    node: str,
-    guest_type: str,
-    vmid: int,
-    timeframe: str,
-    cluster: ClusterResources | None = None,
-) -> GuestPage:
-    """The page of the guest at node/type/vmid, if user may see it (NotFoundError otherwise),
-    with charts over timeframe (`hour` when it is not one of PVE's). A caller that has the
-    cluster already passes it, and the page makes five calls."""
-    return start(user, node, guest_type, vmid, timeframe, cluster).page()
-
-
 def start(
     user: User,
     node: str,
@@ -94,8 +80,10 @@ def start(
     timeframe: str,
     cluster: ClusterResources | None = None,
 ) -> Reads:
-    """load(), in two steps: the calls go out now, and the caller may use the database while
-    Proxmox answers before it asks for `.page()`."""
+    """The page of the guest at node/type/vmid, in two steps: the calls go out now, and the
+    caller may use the database while Proxmox answers; `.page()` builds it (NotFoundError if
+    user may not see the guest), with charts over timeframe (`hour` when it is not one of
+    PVE's). A caller that has the cluster already passes it, and the page makes five calls."""
     if timeframe not in pve_guests.TIMEFRAMES:
         timeframe = "hour"
     ownership.check_address(user, node, guest_type, vmid)  # before any call is made

@@ -48,14 +48,20 @@ class TraceBudget:
         return min(rate, self.per_window / expected)
 
 
-def traces_sampler(rate: float, per_minute: int) -> Callable[[dict], float]:
-    """The SDK's traces_sampler: 0 for UNTRACED paths, else `rate` within the budget."""
-    budget = TraceBudget(per_minute)
+class Sampler:
+    """One worker's tracing decisions: `rate` for a page view or a job, nothing for UNTRACED
+    paths, and no more than `per_minute` traces however busy the worker gets."""
 
-    def sampler(sampling_context: dict) -> float:
-        path = (sampling_context.get("wsgi_environ") or {}).get("PATH_INFO", "")
-        if rate == 0 or UNTRACED.match(path):
+    def __init__(self, rate: float, per_minute: int):
+        self.rate = rate
+        self.budget = TraceBudget(per_minute)
+
+    def share(self, path: str = "") -> float:
+        """The share of requests to `path` to trace now (a job has no path)."""
+        if self.rate == 0 or UNTRACED.match(path):
             return 0.0
-        return budget.share(rate)
+        return self.budget.share(self.rate)
 
-    return sampler
+    def traces_sampler(self, sampling_context: dict) -> float:
+        """The SDK's traces_sampler (jobs in the worker; requests are decided in tracing.py)."""
+        return self.share((sampling_context.get("wsgi_environ") or {}).get("PATH_INFO", ""))

@@ -18,7 +18,7 @@ from sentry_sdk.integrations.stdlib import StdlibIntegration
 from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.scrubber import EventScrubber
 
-from app.observability.sampling import traces_sampler
+from app.observability.sampling import Sampler
 from app.observability.scopes import attach_request_context
 from app.observability.scrubbing import (
     DENYLIST,
@@ -28,6 +28,7 @@ from app.observability.scrubbing import (
     unless_socket_end,
     with_hidden,
 )
+from app.observability.tracing import trace_sampled_requests
 
 log = logging.getLogger("app.observability")  # the package's one logger
 
@@ -65,6 +66,7 @@ def init_sentry(flask_app: Flask) -> bool:
         traces_rate = 1.0 if development else 0.1
     debug = config.get("SENTRY_DEBUG")
     secrets = secret_values(config)
+    sampler = Sampler(traces_rate, config.get("SENTRY_TRACES_PER_MINUTE", 30))
     try:
         sentry_sdk.init(
             dsn=dsn or None,
@@ -72,7 +74,7 @@ def init_sentry(flask_app: Flask) -> bool:
             environment=environment,
             release=config.get("SENTRY_RELEASE") or config["APP_VERSION"],
             sample_rate=1.0,
-            traces_sampler=traces_sampler(traces_rate, config.get("SENTRY_TRACES_PER_MINUTE", 30)),
+            traces_sampler=sampler.traces_sampler,
             debug=development if debug is None else debug,
             attach_stacktrace=True,
             max_breadcrumbs=100,  # a deploy's steps, with their Proxmox calls
@@ -88,7 +90,8 @@ def init_sentry(flask_app: Flask) -> bool:
             # for the test fake; its server is not the portal's).
             auto_enabling_integrations=False,
             integrations=[
-                FlaskIntegration(),
+                # Requests' transactions are started by tracing.py, only for those traced.
+                FlaskIntegration(http_methods_to_capture=()),
                 SqlalchemyIntegration(),
                 HueyIntegration(),
                 LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
@@ -121,6 +124,7 @@ def init_sentry(flask_app: Flask) -> bool:
     _warn_once_when_delivery_fails(dsn)
     _set_static_contexts(flask_app, environment)
     flask_app.before_request(attach_request_context)
+    trace_sampled_requests(flask_app, sampler)
     # No page loads Sentry's browser SDK, so nothing would continue a trace from the
     # sentry-trace meta tags the Flask integration builds for every template it renders
     # (about 40 µs each); it leaves a template alone whose context already has one.

@@ -2,7 +2,7 @@
 
 import sentry_sdk
 
-from app.observability.sampling import TraceBudget, traces_sampler
+from app.observability.sampling import Sampler, TraceBudget
 from tests.conftest import log_in
 
 
@@ -44,13 +44,13 @@ def test_a_busy_worker_traces_its_budget_and_no_more():
 
 
 def test_untraced_paths_and_a_zero_rate():
-    sample = traces_sampler(0.5, per_minute=30)
+    sampler = Sampler(0.5, per_minute=30)
     for path in ("/healthz", "/static/app.css", "/dashboard/live", "/tasks/7/progress",
                  "/my-apps/3/progress"):  # fmt: skip
-        assert sample({"wsgi_environ": {"PATH_INFO": path}}) == 0.0
-    assert sample({"wsgi_environ": {"PATH_INFO": "/"}}) == 0.5
-    assert sample({}) == 0.5  # a job in the worker
-    assert traces_sampler(0.0, per_minute=30)({"wsgi_environ": {"PATH_INFO": "/"}}) == 0.0
+        assert sampler.share(path) == 0.0
+    assert sampler.share("/") == 0.5
+    assert sampler.traces_sampler({}) == 0.5  # a job in the worker
+    assert Sampler(0.0, per_minute=30).share("/") == 0.0
 
 
 def test_over_its_budget_a_worker_sends_fewer_traces_and_says_at_what_rate(sentry):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import sentry_sdk
@@ -76,15 +76,20 @@ def forked_scope():
 
 @contextmanager
 def proxmox_call(method: str, path: str) -> Iterator[dict]:
-    """Span and breadcrumb around one Proxmox API call; the caller fills in `status`."""
+    """Breadcrumb around one Proxmox API call, and a span in the request's trace when it is
+    traced; the caller fills in `status`."""
     outcome: dict[str, Any] = {"status": None}
     started = time.monotonic()
-    with sentry_sdk.start_span(op="http.client", name=f"proxmox {method} {path}") as span:
+    # Outside a traced request a span is sent nowhere, and starting one forks a scope.
+    in_trace = sentry_sdk.get_current_span() is not None
+    name = f"proxmox {method} {path}"
+    with sentry_sdk.start_span(op="http.client", name=name) if in_trace else nullcontext() as span:
         try:
             yield outcome
         finally:
             duration_ms = round((time.monotonic() - started) * 1000, 1)
-            span.set_data("http.response.status_code", outcome["status"])
+            if span is not None:
+                span.set_data("http.response.status_code", outcome["status"])
             sentry_sdk.add_breadcrumb(
                 category="proxmox",
                 type="http",

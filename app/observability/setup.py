@@ -13,7 +13,6 @@ from flask import Flask
 from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.huey import HueyIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
-from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.integrations.stdlib import StdlibIntegration
 from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.scrubber import EventScrubber
@@ -87,12 +86,15 @@ def init_sentry(flask_app: Flask) -> bool:
             before_send_transaction=lambda event, hint: scrub(event, with_hidden(secrets)),
             before_breadcrumb=lambda crumb, hint: hidden_now(crumb),
             # What the portal uses, and nothing the SDK finds installed besides (aiohttp is,
-            # for the test fake; its server is not the portal's).
+            # for the test fake; its server is not the portal's). Not SQLAlchemy's either: its
+            # query breadcrumbs took 40 to 80 of a failed deploy's 100 places, pushing out the
+            # deploy's steps and Proxmox calls, and its span and breadcrumb per query were
+            # 1-2 % of a dashboard request (docs/PERFORMANCE.md). A database error still
+            # arrives as its exception, with the statement.
             auto_enabling_integrations=False,
             integrations=[
                 # Requests' transactions are started by tracing.py, only for those traced.
                 FlaskIntegration(http_methods_to_capture=()),
-                SqlalchemyIntegration(),
                 HueyIntegration(),
                 LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
                 # gunicorn's gthread workers hand every request to a pool thread, and by default

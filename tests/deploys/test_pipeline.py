@@ -193,6 +193,8 @@ def test_a_failing_step_leaves_nothing_behind_and_sends_one_event(sentry, pve, s
     assert f"{step}: failed" in context["steps"]
     crumbs = [c["message"] for c in event["breadcrumbs"]["values"] if c["category"] == "deploy"]
     if step != "health":  # its polling fills the ring of 100 breadcrumbs with Proxmox calls
+        # Every step from the first: no query breadcrumbs crowd them out of the 100 places.
+        assert crumbs[0] == f"{row.steps[0].name} started"
         assert crumbs[-1] == f"{step} started"
     assert row.error_reference == event["event_id"]
     assert_no_secrets(transport.payloads(), generated_secrets(pve))

@@ -63,5 +63,6 @@ class Sampler:
         return self.budget.share(self.rate)
 
     def traces_sampler(self, sampling_context: dict) -> float:
-        """The SDK's traces_sampler (jobs in the worker; requests are decided in tracing.py)."""
-        return self.share((sampling_context.get("wsgi_environ") or {}).get("PATH_INFO", ""))
+        """The SDK's traces_sampler, which only jobs in the worker reach (tracing.py decides
+        for requests before the SDK sees them)."""
+        return self.share()

@@ -2,8 +2,8 @@
 
 The SDK's Flask integration builds a transaction for every request and asks the sampler only
 then, so each request it drops still costs about 0.3 ms at 100 guests: the transaction, the
-spans under it (the query for the user, each Proxmox call) and taking them down again. That
-was most of what Sentry cost a dashboard view (docs/PERFORMANCE.md). The portal asks its
+spans started under it, and taking them down again. That was most of what Sentry cost a
+dashboard view (docs/PERFORMANCE.md). The portal asks its
 Sampler first and starts a transaction through the SDK's API only for a request it keeps;
 setup.py tells the integration to start none itself (`http_methods_to_capture=()`), and the
 integration still gives every request its scope, its name and its request data.
@@ -39,22 +39,21 @@ def trace_sampled_requests(flask_app: Flask, sampler: Sampler) -> None:
             origin="auto.http.flask",
         )
         transaction.sampled = True  # decided above, at `share`
-        g.sentry_transaction = ExitStack()
-        g.sentry_transaction.enter_context(sentry_sdk.start_transaction(transaction))
+        g.sentry_traced = ExitStack()  # the transaction, ended by finish()
+        g.sentry_traced.enter_context(sentry_sdk.start_transaction(transaction))
         transaction.sample_rate = share  # what Sentry scales its counts by
 
     def record_status(response):
-        transaction = sentry_sdk.get_current_scope().transaction
-        if "sentry_transaction" in g and transaction is not None:
-            transaction.set_http_status(response.status_code)
+        if "sentry_traced" in g:
+            sentry_sdk.get_current_scope().transaction.set_http_status(response.status_code)
         return response
 
     def finish(error: BaseException | None) -> None:
-        transaction = g.pop("sentry_transaction", None)
-        if transaction is not None and error is not None:
-            transaction.__exit__(type(error), error, error.__traceback__)  # status: internal error
-        elif transaction is not None:
-            transaction.close()
+        traced = g.pop("sentry_traced", None)
+        if traced is not None and error is not None:
+            traced.__exit__(type(error), error, error.__traceback__)  # status: internal error
+        elif traced is not None:
+            traced.close()
 
     # First of the request's hooks, so that the transaction covers the others.
     flask_app.before_request_funcs.setdefault(None, []).insert(0, start)

@@ -3,10 +3,10 @@
 The SDK's Flask integration builds a transaction for every request and asks the sampler only
 then, so each request it drops still costs about 0.3 ms at 100 guests: the transaction, the
 spans started under it, and taking them down again. That was most of what Sentry cost a
-dashboard view (docs/PERFORMANCE.md). The portal asks its
-Sampler first and starts a transaction through the SDK's API only for a request it keeps;
-setup.py tells the integration to start none itself (`http_methods_to_capture=()`), and the
-integration still gives every request its scope, its name and its request data.
+dashboard view (docs/PERFORMANCE.md). The portal asks its Sampler first and starts a
+transaction through the SDK's API only for a request it keeps; setup.py tells the integration
+to start none itself (`http_methods_to_capture=()`), and the integration still gives every
+request its scope, its name and its request data.
 """
 
 from __future__ import annotations

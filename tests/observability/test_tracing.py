@@ -25,12 +25,19 @@ def transactions(transport):
             for item in envelope.items if item.type == "transaction"]  # fmt: skip
 
 
-def test_requests_that_are_not_traced_build_no_transaction(sentry, built, monkeypatch):
+@pytest.fixture
+def half_traced(sentry, built):
+    """A logged-in client of a portal tracing 50 % of its requests; nothing recorded yet."""
     app, transport = sentry(SENTRY_TRACES_SAMPLE_RATE=0.5)
     client = log_in(app)
-    monkeypatch.setattr("random.random", lambda: 0.75)  # outside the 50 % share
     transport.envelopes.clear()
     built.clear()
+    return client, transport
+
+
+def test_requests_that_are_not_traced_build_no_transaction(half_traced, built, monkeypatch):
+    client, transport = half_traced
+    monkeypatch.setattr("random.random", lambda: 0.75)  # outside the 50 % share
     assert client.get("/").status_code == 200
     monkeypatch.setattr("random.random", lambda: 0.0)  # within any share, but a poll
     assert client.get("/dashboard/live").status_code == 200
@@ -38,12 +45,9 @@ def test_requests_that_are_not_traced_build_no_transaction(sentry, built, monkey
     assert transactions(transport) == []
 
 
-def test_a_traced_request_is_one_whole_transaction_at_its_share(sentry, built, monkeypatch):
-    app, transport = sentry(SENTRY_TRACES_SAMPLE_RATE=0.5)
-    client = log_in(app)
+def test_a_traced_request_is_one_whole_transaction_at_its_share(half_traced, built, monkeypatch):
+    client, transport = half_traced
     monkeypatch.setattr("random.random", lambda: 0.25)  # within the 50 % share
-    transport.envelopes.clear()
-    built.clear()
     assert client.get("/").status_code == 200
     assert len(built) == 1
     [(trace, payload)] = transactions(transport)
